@@ -1,0 +1,38 @@
+# Each target installs what it needs into .venv first, so both work on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo demo-flask test lint bench docs clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## demo: serve the Starlette example with the middleware on http://127.0.0.1:8000
+demo: $(STAMP)
+	$(BIN)/uvicorn examples.starlette_app.app:app --host 127.0.0.1 --port 8000
+
+## demo-flask: serve the Flask example on http://127.0.0.1:8000
+demo-flask: $(STAMP)
+	$(BIN)/flask --app examples.flask_app.app run --host 127.0.0.1 --port 8000
+
+## lint: ruff (lint + format) and mypy --strict on src/
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+## test: lint, then the whole test suite
+test: lint
+	$(BIN)/pytest
+
+## bench: the benchmarks, side by side with their peers
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,135 @@
+"""Pure ASGI middleware: enforces cookie consent for Starlette, FastAPI or any ASGI app.
+
+It wraps ``send`` and edits only the messages that carry response headers
+(``http.response.start``, ``websocket.accept``, ``websocket.http.response.start``);
+bodies stream through untouched and unbuffered, and ``lifespan`` passes straight
+through. The decisions themselves are :class:`cookieguard.guard.Guard`'s.
+
+.. code-block:: python
+
+    from starlette.middleware import Middleware
+    from cookieguard.asgi import CookieGuardMiddleware
+
+    app = Starlette(routes=..., middleware=[
+        Middleware(CookieGuardMiddleware, registry=registry, secret_key=SECRET_KEY),
+    ])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from . import endpoint
+from .endpoint import ConsentEvent, EndpointRequest
+from .guard import BYTES_HEADERS, Guard
+from .registry import Registry
+
+__all__ = ["CookieGuardMiddleware"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_HEADER_MESSAGES = frozenset(
+    {"http.response.start", "websocket.accept", "websocket.http.response.start"}
+)
+
+
+class CookieGuardMiddleware:
+    """Strips the ``Set-Cookie`` headers a visitor did not consent to; serves the consent endpoint.
+
+    Options (keyword-only) are those of :meth:`cookieguard.guard.Guard.create`,
+    plus ``on_consent``, called with a :class:`~cookieguard.endpoint.ConsentEvent`
+    for every consent saved (in a worker thread, so it may block).
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        registry: Registry,
+        secret_key: str | bytes | Sequence[str | bytes],
+        on_consent: Callable[[ConsentEvent], object] | None = None,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
+        self.on_consent = on_consent
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        guard = self.guard
+        headers = scope.get("headers") or []
+        cookies = [v.decode("latin-1") for k, v in headers if k.lower() == b"cookie"]
+        gpc = next((v.decode("latin-1") for k, v in headers if k.lower() == b"sec-gpc"), None)
+        state = guard.read_request("; ".join(cookies), gpc)
+        if scope["type"] == "http" and endpoint.serves(guard, scope["path"]):
+            await self._serve_endpoint(scope, receive, send)
+            return
+        scope["cookieguard.consent"] = state.consent
+        if guard.clean_request and cookies:
+            cleaned = guard.clean_cookie_header("; ".join(cookies), state.consent)
+            others = [(k, v) for k, v in headers if k.lower() != b"cookie"]
+            extra = [(b"cookie", cleaned.encode("latin-1"))] if cleaned else []
+            scope = {**scope, "headers": others + extra}
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] in _HEADER_MESSAGES:
+                sent = message.get("headers")
+                sent = [] if sent is None else list(sent)
+                filtered = guard.filter_headers(sent, state, BYTES_HEADERS)
+                if filtered is not None:
+                    message["headers"] = filtered
+            await send(message)
+
+        await self.app(scope, receive, guarded_send)
+
+    async def _serve_endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = bytearray()
+        while len(body) <= endpoint.MAX_BODY:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if not message.get("more_body", False):
+                break
+        request = EndpointRequest(
+            method=scope["method"],
+            path=scope["path"],
+            scheme=scope.get("scheme", "http"),
+            headers=endpoint.header_map(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])
+            ),
+            body=bytes(body),
+            too_large=len(body) > endpoint.MAX_BODY,
+            query_string=scope.get("query_string", b"").decode("latin-1"),
+            client=(scope.get("client") or (None,))[0],
+        )
+        if self.on_consent is None:
+            response = endpoint.handle(self.guard, request, None)
+        else:  # a consent log may block on I/O: keep it off the event loop
+            response = await run_in_threadpool(
+                endpoint.handle, self.guard, request, self.on_consent
+            )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": [
+                    (k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers
+                ],
+            }
+        )
+        await send(
+            {
+                "type": "http.response.body",
+                "body": b"" if request.method == "HEAD" else response.body,
+            }
+        )

@@ -1,0 +1,280 @@
+"""The consent endpoint, served by the middleware itself at ``consent_path``.
+
+Framework-neutral: the adapters hand over an :class:`EndpointRequest` and send
+back the :class:`EndpointResponse`. ``GET`` answers the current consent as
+JSON; ``POST`` (a form or JSON) stores a new one in the signed cookie, deletes
+the cookies it no longer allows, and redirects (``303``) or answers JSON.
+Cross-site posts are refused, so another site cannot change a visitor's choice.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import parse_qsl
+
+from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.formparser import FormDataParser
+from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie, parse_options_header
+
+from .consent import Consent, new_consent
+from .guard import TEXT_HEADERS, Guard, RequestConsent, is_gpc, logger
+
+__all__ = ["MAX_BODY", "EndpointRequest", "EndpointResponse", "handle"]
+
+#: The largest consent request body read; a choice of categories is a few hundred bytes.
+MAX_BODY = 16 * 1024
+
+GPC_PATH = "/.well-known/gpc.json"
+ACTIONS = ("accept_all", "reject_all", "save")
+# A same-site path: one leading "/", then no "/" or "\" right after it, and no
+# backslash, control character or space anywhere (browsers treat "\" as "/" and
+# drop tabs and newlines, which would turn "/\tevil" into "//evil").
+_SAFE_NEXT = re.compile(r"/(?![/\\])[^\\\x00-\x20\x7f]*")
+_DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443"}
+
+
+@dataclass(frozen=True)
+class EndpointRequest:
+    """The parts of an HTTP request the endpoint reads. ``headers`` keys are lower-case."""
+
+    method: str
+    path: str
+    scheme: str
+    headers: Mapping[str, str]
+    body: bytes = b""
+    too_large: bool = False  # the body was over MAX_BODY and was not read whole
+    query_string: str = ""
+    client: str | None = None
+
+
+@dataclass(frozen=True)
+class EndpointResponse:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """A consent saved through the endpoint; what a consent log records."""
+
+    consent: Consent
+    action: str
+    request: EndpointRequest
+    request_consent: RequestConsent = field(repr=False)
+
+
+class BadRequest(Exception):
+    """A request the endpoint refuses; the message is shown to the client."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def header_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Headers by lower-case name; repeats joined (``Cookie`` with ``; ``, others with ``, ``)."""
+    headers: dict[str, str] = {}
+    for name, value in pairs:
+        name = name.lower()
+        if name in headers:
+            value = headers[name] + ("; " if name == "cookie" else ", ") + value
+        headers[name] = value
+    return headers
+
+
+def serves(guard: Guard, path: str) -> bool:
+    """True when ``path`` is the middleware's own, not the application's."""
+    return path == guard.consent_path or (guard.honor_gpc and path == GPC_PATH)
+
+
+def handle(
+    guard: Guard, request: EndpointRequest, on_consent: Callable[[ConsentEvent], object] | None
+) -> EndpointResponse:
+    """Answer a request for one of the paths :func:`serves` claims. Never raises."""
+    if request.path == GPC_PATH:
+        body = {"gpc": True, "lastUpdate": date.today().isoformat()}
+        return _json(200, body, cache="public, max-age=86400")
+    try:
+        if request.method in ("GET", "HEAD"):
+            state = guard.read_request(
+                request.headers.get("cookie"), request.headers.get("sec-gpc")
+            )
+            return _json(200, _describe(guard, state.consent.consent, state.consent))
+        if request.method != "POST":
+            raise BadRequest(405, f"method {request.method} is not allowed; use GET or POST")
+        return _save(guard, request, on_consent)
+    except BadRequest as refused:
+        response = _json(refused.status, {"error": str(refused)})
+        if refused.status == 405:
+            response.headers.append(("Allow", "GET, HEAD, POST"))
+        return response
+
+
+def _save(
+    guard: Guard, request: EndpointRequest, on_consent: Callable[[ConsentEvent], object] | None
+) -> EndpointResponse:
+    _refuse_cross_site(guard, request)
+    fields, is_json = _parse_body(request)
+    action, granted = _choice(guard, fields)
+    consent = new_consent(granted, guard.registry.revision)
+    token = guard.codec.dumps(consent)
+    # Judge the request's cookies against the *new* choice, so withdrawing
+    # consent deletes the cookies it covered in this very response.
+    cookies = parse_cookie(request.headers.get("cookie", ""))
+    state = guard.state_for(
+        guard.consent_from(consent, is_gpc(request.headers.get("sec-gpc"))), cookies.keys()
+    )
+    body = _describe(guard, consent, state.consent)
+    if is_json or _prefers_json(request.headers.get("accept", "")):
+        response = _json(200, body)
+    else:
+        nxt = fields.get("next") or MultiDict(_query(request.query_string)).get("next") or "/"
+        response = EndpointResponse(303, [("Location", safe_next(nxt)), _NO_STORE], b"")
+    response.headers.append(("Set-Cookie", _consent_cookie(guard, token, request.scheme)))
+    headers = guard.filter_headers(response.headers, state, TEXT_HEADERS)
+    if on_consent is not None:
+        try:
+            on_consent(ConsentEvent(consent, action, request, state.consent))
+        except Exception:  # a failing consent log must not undo the visitor's choice
+            logger.exception("on_consent callback failed for consent %s", consent.consent_id)
+    return EndpointResponse(response.status, headers or response.headers, response.body)
+
+
+def _refuse_cross_site(guard: Guard, request: EndpointRequest) -> None:
+    headers = request.headers
+    if headers.get("sec-fetch-site", "").strip().lower() == "cross-site":
+        raise BadRequest(403, "cross-site consent requests are refused")
+    origin = headers.get("origin")
+    if origin is None:
+        return
+    scheme, _, host = origin.strip().rstrip("/").partition("://")
+    origin = _origin(scheme, host) if host else origin.strip().lower()
+    own = _origin(request.scheme, headers.get("host", ""))
+    if origin != own and origin not in guard.allowed_origins:
+        raise BadRequest(403, f"consent requests from origin {origin!r} are refused")
+
+
+def _origin(scheme: str, host: str) -> str:
+    """``scheme://host`` in lower case, without the scheme's default port."""
+    scheme, host = scheme.strip().lower(), host.strip().lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default and host.endswith(f":{default}"):
+        host = host[: -len(default) - 1]
+    return f"{scheme}://{host}"
+
+
+def _parse_body(request: EndpointRequest) -> tuple[MultiDict[str, Any], bool]:
+    """The posted fields, and whether they came as JSON."""
+    if request.too_large or len(request.body) > MAX_BODY:
+        raise BadRequest(413, f"the request body is over {MAX_BODY} bytes")
+    mimetype, options = parse_options_header(request.headers.get("content-type", ""))
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        try:
+            data = json.loads(request.body)
+        except (ValueError, RecursionError):
+            raise BadRequest(400, "the request body is not valid JSON") from None
+        if not isinstance(data, dict):
+            raise BadRequest(400, "the JSON body must be an object")
+        fields: MultiDict[str, Any] = MultiDict()
+        for key, value in data.items():
+            if key == "categories":
+                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    raise BadRequest(400, "categories must be a list of category names")
+                fields.setlist(key, value)
+            elif isinstance(value, str):
+                fields[key] = value
+            elif key in ("action", "next"):
+                raise BadRequest(400, f"{key} must be a string")
+        return fields, True
+    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        parser = FormDataParser(max_form_memory_size=MAX_BODY, max_form_parts=100)
+        _, form, _ = parser.parse(io.BytesIO(request.body), mimetype, len(request.body), options)
+        return form, False
+    if not request.body:
+        return MultiDict(_query(request.query_string)), False
+    raise BadRequest(415, f"unsupported content type {mimetype!r}; send a form or JSON")
+
+
+def _query(query_string: str) -> list[tuple[str, str]]:
+    return parse_qsl(query_string, keep_blank_values=True)
+
+
+def _choice(guard: Guard, fields: MultiDict[str, Any]) -> tuple[str, frozenset[str]]:
+    registry = guard.registry
+    actions = fields.getlist("action")
+    if len(actions) > 1:
+        raise BadRequest(400, "action is given more than once")
+    categories = fields.getlist("categories")
+    if not actions and "categories" not in fields:
+        raise BadRequest(400, "action is missing; expected one of " + ", ".join(ACTIONS))
+    action = actions[0] if actions else "save"
+    if action not in ACTIONS:
+        raise BadRequest(400, f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    for name in categories:
+        if not registry.has_category(name):
+            raise BadRequest(400, f"unknown category {name!r}")
+    everything = frozenset(c.name for c in registry.categories)
+    if action == "accept_all":
+        return action, everything
+    if action == "reject_all":
+        return action, registry.required_categories
+    return action, registry.required_categories | frozenset(categories)
+
+
+def _describe(guard: Guard, consent: Consent | None, effective: RequestConsent) -> dict[str, Any]:
+    registry = guard.registry
+    granted = registry.required_categories | (consent.granted if consent is not None else set())
+    order = [c.name for c in registry.categories]
+    return {
+        "granted": [name for name in order if name in granted],
+        "revision": registry.revision,
+        "consent_id": consent.consent_id if consent is not None else None,
+        "allowed": [name for name in order if effective.allows(name)],
+        "gpc": effective.gpc,
+    }
+
+
+def safe_next(target: str) -> str:
+    """``target`` if it is a path on this site, else ``/`` (no open redirect)."""
+    return target if _SAFE_NEXT.fullmatch(target) else "/"
+
+
+def _prefers_json(accept: str) -> bool:
+    if not accept:
+        return False
+    best = parse_accept_header(accept, MIMEAccept).best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _consent_cookie(guard: Guard, token: str, scheme: str) -> str:
+    secure = guard.secure if guard.secure is not None else scheme in ("https", "wss")
+    return dump_cookie(
+        guard.cookie_name,
+        token,
+        max_age=guard.codec.max_age,
+        path="/",
+        secure=secure or guard.cookie_name.startswith(("__Host-", "__Secure-")),
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+_NO_STORE = ("Cache-Control", "no-store")
+
+
+def _json(status: int, body: dict[str, Any], cache: str = "no-store") -> EndpointResponse:
+    data = json.dumps(body, separators=(",", ":")).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(data))),
+        ("Cache-Control", cache),
+        ("X-Content-Type-Options", "nosniff"),
+    ]
+    return EndpointResponse(status, headers, data)

@@ -1,0 +1,78 @@
+"""Flask integration: ``CookieGuard(app, registry=...)`` installs the WSGI middleware.
+
+It wraps ``app.wsgi_app`` rather than using ``after_request``: an
+``after_request`` hook never sees the session cookie Flask sets after it, and
+the middleware must judge every ``Set-Cookie`` the response carries.
+
+.. code-block:: python
+
+    app = Flask(__name__)
+    app.secret_key = "..."
+    guard = CookieGuard(app, registry=registry)
+
+Flask is the only framework this module imports, and only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Flask, request
+
+from .guard import RequestConsent
+from .registry import Registry
+from .wsgi import CookieGuardMiddleware
+
+__all__ = ["CookieGuard", "current_consent"]
+
+
+class CookieGuard:
+    """The Flask extension. ``secret_key`` defaults to ``app.secret_key``.
+
+    With Flask's ``SECRET_KEY_FALLBACKS`` set, consents signed with those older
+    keys keep verifying (key rotation). Other options are the middleware's.
+    """
+
+    def __init__(
+        self,
+        app: Flask | None = None,
+        *,
+        registry: Registry,
+        secret_key: str | bytes | Sequence[str | bytes] | None = None,
+        **options: Any,
+    ) -> None:
+        self.registry = registry
+        self.secret_key = secret_key
+        self.options = options
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Wrap ``app.wsgi_app`` and register in ``app.extensions["cookieguard"]``."""
+        key = self.secret_key
+        if key is None:
+            if not app.secret_key:
+                raise RuntimeError(
+                    "CookieGuard needs a key to sign consents: set app.secret_key "
+                    "(SECRET_KEY) before init_app, or pass secret_key=..."
+                )
+            key = [app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ())]
+        middleware = CookieGuardMiddleware(
+            app.wsgi_app, registry=self.registry, secret_key=key, **self.options
+        )
+        app.wsgi_app = middleware  # type: ignore[method-assign]
+        app.extensions["cookieguard"] = middleware
+
+    @staticmethod
+    def consent() -> RequestConsent:
+        """The consent that applies to the current request."""
+        return current_consent()
+
+
+def current_consent() -> RequestConsent:
+    """The consent of the current Flask request (set by the middleware)."""
+    consent = request.environ.get("cookieguard.consent")
+    if not isinstance(consent, RequestConsent):
+        raise RuntimeError("cookieguard is not installed on this app: call CookieGuard(app, ...)")
+    return consent

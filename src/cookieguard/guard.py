@@ -1,0 +1,384 @@
+"""The framework-neutral core: one place decides whether a cookie passes.
+
+:class:`Guard` holds a registry, a consent codec and the middleware's options.
+The WSGI and ASGI adapters ask it three things, each a plain function of its
+inputs: what the visitor consented to (:meth:`Guard.read_request`), which
+``Set-Cookie`` headers of a response may pass (:meth:`Guard.filter_headers`),
+and, with ``clean_request``, which request cookies the application may see
+(:meth:`Guard.clean_cookie_header`). All three go through :meth:`Guard.decide`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, Literal, TypeVar
+
+from werkzeug.http import dump_cookie, parse_cookie, parse_date
+
+from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
+from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
+
+__all__ = [
+    "Guard",
+    "RequestConsent",
+    "RequestState",
+    "Verdict",
+    "is_deletion",
+    "set_cookie_name",
+]
+
+logger = logging.getLogger("cookieguard")
+
+Unknown = Literal["strip", "allow"]
+# Why a cookie passed or not; also what ``on_violation`` receives.
+Reason = Literal[
+    "consent-cookie", "required", "deletion", "granted", "unknown", "not-granted", "gpc"
+]
+
+# A cookie-name is an RFC 9110 token; we only ever write deletions for such names.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HTTP_WS = " \t"
+# Report each undeclared name once, but do not let a misbehaving app grow the set forever.
+_MAX_REPORTED_UNKNOWN = 10_000
+
+
+def set_cookie_name(header_value: str) -> str:
+    """The cookie name of a ``Set-Cookie`` value, as RFC 6265bis (5.7) reads it.
+
+    The name-value pair runs up to the first ``;``; without ``=`` the name is
+    empty; otherwise it is the text before the first ``=``, with spaces and tabs
+    (and nothing else) stripped. Names are compared case-sensitively.
+    """
+    name, eq, _ = header_value.partition(";")[0].partition("=")
+    return name.strip(_HTTP_WS) if eq else ""
+
+
+def is_gpc(header_value: str | None) -> bool:
+    """True for a ``Sec-GPC: 1`` request header (Global Privacy Control)."""
+    return header_value is not None and header_value.strip(_HTTP_WS) == "1"
+
+
+def is_deletion(header_value: str, now: float | None = None) -> bool:
+    """True when a ``Set-Cookie`` value deletes its cookie.
+
+    That is a ``Max-Age`` of zero or less or, with no valid ``Max-Age``, an
+    ``Expires`` date in the past. ``Max-Age`` wins, and the last valid
+    occurrence of an attribute wins, as in RFC 6265.
+    """
+    max_age_expired: bool | None = None
+    expires_at: float | None = None
+    for attribute in header_value.split(";")[1:]:
+        key, _, value = attribute.partition("=")
+        key = key.strip(_HTTP_WS).lower()
+        value = value.strip(_HTTP_WS)
+        if key == "max-age":
+            digits = value[1:] if value.startswith("-") else value
+            if digits.isascii() and digits.isdigit():
+                max_age_expired = value.startswith("-") or not digits.strip("0")
+        elif key == "expires":
+            expires = parse_date(value)
+            if expires is not None:
+                expires_at = expires.timestamp()
+    if max_age_expired is not None:
+        return max_age_expired
+    if expires_at is not None:
+        return expires_at <= (time.time() if now is None else now)
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestConsent:
+    """The consent that applies to one request; at ``environ/scope["cookieguard.consent"]``.
+
+    ``allows`` gives the effective answer: true for required categories, false for
+    everything else when the visitor has no valid consent for the registry's
+    current revision, and with Global Privacy Control already applied.
+    """
+
+    allowed: frozenset[str]
+    consent: Consent | None = None
+    gpc: bool = False
+    gpc_blocked: frozenset[str] = frozenset()
+
+    def allows(self, category: str) -> bool:
+        return category in self.allowed
+
+    @property
+    def has_consent(self) -> bool:
+        """True when the visitor made a choice for the current revision (no banner needed)."""
+        return self.consent is not None
+
+    @property
+    def consent_id(self) -> str | None:
+        return self.consent.consent_id if self.consent is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestState:
+    """What the middleware learnt from a request: the consent and what to withdraw."""
+
+    consent: RequestConsent
+    # Cookies the request carries whose category is not allowed now, with their declaration.
+    withdrawals: tuple[tuple[str, Cookie], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision on one cookie: whether the contract lets it pass, and why."""
+
+    name: str
+    category: str | None
+    allowed: bool
+    reason: Reason
+
+
+H = TypeVar("H", str, bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderKind(Generic[H]):
+    """How an adapter spells headers: ``str`` pairs (WSGI) or ``bytes`` pairs (ASGI)."""
+
+    set_cookie: H
+    vary: H
+    decode: Callable[[H], str]
+    encode: Callable[[str], H]
+
+
+TEXT_HEADERS: HeaderKind[str] = HeaderKind("set-cookie", "vary", str, str)
+BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
+    b"set-cookie",
+    b"vary",
+    lambda b: b.decode("latin-1"),
+    lambda s: s.encode("latin-1"),
+)
+
+
+@dataclass(frozen=True, eq=False)
+class Guard:
+    """The registry, the codec and the options; one instance per middleware."""
+
+    registry: Registry
+    codec: ConsentCodec
+    cookie_name: str = DEFAULT_CONSENT_COOKIE
+    unknown: Unknown = "strip"
+    report_only: bool = False
+    honor_gpc: bool = True
+    clean_request: bool = False
+    consent_path: str = "/cookieguard/consent"
+    allowed_origins: frozenset[str] = frozenset()
+    secure: bool | None = None
+    on_violation: Callable[[Verdict], object] | None = None
+    _reported_unknown: set[str] = field(default_factory=set, init=False, repr=False)
+    _no_consent: RequestConsent = field(init=False, repr=False)
+    _gpc_categories: frozenset[str] = field(init=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        registry: Registry,
+        secret_key: str | bytes | Sequence[str | bytes],
+        cookie_name: str = DEFAULT_CONSENT_COOKIE,
+        max_age: int = DEFAULT_MAX_AGE,
+        unknown: Unknown = "strip",
+        report_only: bool = False,
+        honor_gpc: bool = True,
+        clean_request: bool = False,
+        consent_path: str = "/cookieguard/consent",
+        allowed_origins: Iterable[str] = (),
+        secure: bool | None = None,
+        on_violation: Callable[[Verdict], object] | None = None,
+    ) -> Guard:
+        """Validate the middleware options once, at start-up, and build the guard."""
+        if not isinstance(registry, Registry):
+            raise TypeError(f"registry must be a cookieguard.Registry, got {registry!r}")
+        if unknown not in ("strip", "allow"):
+            raise ValueError(f'unknown must be "strip" or "allow", got {unknown!r}')
+        if not _TOKEN.fullmatch(cookie_name or ""):
+            raise ValueError(f"cookie_name must be a valid cookie name, got {cookie_name!r}")
+        if not consent_path.startswith("/"):
+            raise ValueError(f"consent_path must start with '/', got {consent_path!r}")
+        return cls(
+            registry=registry.with_consent_cookie(cookie_name),
+            codec=ConsentCodec(secret_key, max_age=max_age),
+            cookie_name=cookie_name,
+            unknown=unknown,
+            report_only=report_only,
+            honor_gpc=honor_gpc,
+            clean_request=clean_request,
+            consent_path=consent_path.rstrip("/") or "/",
+            allowed_origins=frozenset(o.rstrip("/").lower() for o in allowed_origins),
+            secure=secure,
+            on_violation=on_violation,
+        )
+
+    def __post_init__(self) -> None:
+        registry = self.registry
+        object.__setattr__(self, "_no_consent", RequestConsent(registry.required_categories))
+        gpc = frozenset(c.name for c in registry.categories if c.gpc_opt_out and not c.required)
+        object.__setattr__(self, "_gpc_categories", gpc if self.honor_gpc else frozenset())
+
+    # -- the request -----------------------------------------------------------
+
+    def consent_from(self, consent: Consent | None, gpc: bool) -> RequestConsent:
+        """The effective consent for a decoded (or absent) consent and the GPC signal."""
+        registry = self.registry
+        if consent is not None and consent.revision != registry.revision:
+            consent = None  # given for an older policy: ask again
+        if consent is None and not gpc:
+            return self._no_consent
+        allowed = registry.required_categories
+        if consent is not None:
+            allowed = allowed | {c for c in consent.granted if registry.has_category(c)}
+        blocked = allowed & self._gpc_categories if gpc else frozenset()
+        return RequestConsent(allowed - blocked, consent, gpc, blocked)
+
+    def read_request(self, cookie_header: str | None, gpc_header: str | None) -> RequestState:
+        """Decode the consent cookie and list the cookies to withdraw, from raw headers."""
+        gpc = is_gpc(gpc_header)
+        if not cookie_header:
+            return RequestState(self.consent_from(None, gpc))
+        cookies = parse_cookie(cookie_header)
+        consent = self.consent_from(self.codec.loads(cookies.get(self.cookie_name)), gpc)
+        return self.state_for(consent, cookies.keys())
+
+    def state_for(self, consent: RequestConsent, cookie_names: Iterable[str]) -> RequestState:
+        """The request state for ``consent`` when the request carries ``cookie_names``."""
+        withdrawals = []
+        for name in dict.fromkeys(cookie_names):
+            if not self.decide(name, consent).allowed:
+                declared = self.registry.lookup(name)
+                if declared is not None and _TOKEN.fullmatch(name):
+                    withdrawals.append((name, declared))
+        return RequestState(consent, tuple(withdrawals))
+
+    def clean_cookie_header(self, cookie_header: str, consent: RequestConsent) -> str:
+        """The request's ``Cookie`` header without the cookies the response could not set now."""
+        if self.report_only:
+            return cookie_header
+        kept = []
+        for pair in cookie_header.split(";"):
+            name = pair.partition("=")[0].strip(_HTTP_WS)
+            if name and self.decide(name, consent).allowed:
+                kept.append(pair.strip(_HTTP_WS))
+        return "; ".join(kept)
+
+    # -- the decision ----------------------------------------------------------
+
+    def decide(self, name: str, consent: RequestConsent) -> Verdict:
+        """Whether a cookie called ``name`` may be set now: contract rules 2 to 5."""
+        if name == self.cookie_name:
+            return Verdict(name, self.registry.consent_category, True, "consent-cookie")
+        category = self.registry.category_of(name) if name else None
+        if category is None:
+            return Verdict(name, None, self.unknown == "allow", "unknown")
+        if consent.allows(category):
+            reason: Reason = "required" if self.registry.is_required(category) else "granted"
+            return Verdict(name, category, True, reason)
+        return Verdict(
+            name, category, False, "gpc" if category in consent.gpc_blocked else "not-granted"
+        )
+
+    def judge(self, set_cookie: str, consent: RequestConsent) -> Verdict:
+        """:meth:`decide` for one ``Set-Cookie`` value; deletions always pass."""
+        verdict = self.decide(set_cookie_name(set_cookie), consent)
+        if not verdict.allowed and is_deletion(set_cookie):
+            return Verdict(verdict.name, verdict.category, True, "deletion")
+        return verdict
+
+    # -- the response ----------------------------------------------------------
+
+    def filter_headers(
+        self, headers: Sequence[tuple[H, H]], state: RequestState, kind: HeaderKind[H]
+    ) -> list[tuple[H, H]] | None:
+        """The response headers to send, or None when they pass unchanged.
+
+        Removes the ``Set-Cookie`` headers the visitor did not consent to, appends
+        deletions for withdrawn cookies and, when it changed anything, a ``Vary``
+        so that no cache serves one visitor's cookies to another.
+        """
+        set_cookie = kind.set_cookie
+        if not state.withdrawals and not any(k.lower() == set_cookie for k, _ in headers):
+            return None
+        kept: list[tuple[H, H]] = []
+        kept_names: set[str] = set()
+        changed = False
+        for key, value in headers:
+            if key.lower() == set_cookie:
+                verdict = self.judge(kind.decode(value), state.consent)
+                if verdict.reason == "unknown" or not verdict.allowed:
+                    self._report(verdict)
+                if not verdict.allowed and not self.report_only:
+                    changed = True
+                    continue
+                kept_names.add(verdict.name)
+            kept.append((key, value))
+        for name, declared in state.withdrawals:
+            if name in kept_names:
+                continue  # the application sets or deletes it itself
+            self._report(Verdict(name, declared.category, False, "not-granted"))
+            if not self.report_only:
+                kept.append((set_cookie, kind.encode(_deletion(name, declared))))
+                changed = True
+        if not changed:
+            return None
+        vary = self._vary_to_add([kind.decode(v) for k, v in headers if k.lower() == kind.vary])
+        if vary:
+            kept.append((kind.vary, kind.encode(vary)))
+        return kept
+
+    def _vary_to_add(self, existing: list[str]) -> str:
+        present = {t.strip(_HTTP_WS).lower() for v in existing for t in v.split(",")}
+        if "*" in present:
+            return ""
+        wanted = ["Cookie", "Sec-GPC"] if self._gpc_categories else ["Cookie"]
+        return ", ".join(t for t in wanted if t.lower() not in present)
+
+    def _report(self, verdict: Verdict) -> None:
+        if verdict.reason == "unknown":
+            reported = self._reported_unknown
+            if verdict.name not in reported and len(reported) < _MAX_REPORTED_UNKNOWN:
+                reported.add(verdict.name)
+                logger.warning(
+                    "undeclared cookie %r set by the application (%s); declare it in the registry",
+                    verdict.name,
+                    "kept: unknown='allow'" if verdict.allowed else "removed",
+                )
+        elif self.report_only:
+            logger.info(
+                "report-only: would remove cookie %r (category %r, %s)",
+                verdict.name,
+                verdict.category,
+                verdict.reason,
+            )
+        else:
+            logger.debug(
+                "removed cookie %r (category %r, %s)",
+                verdict.name,
+                verdict.category,
+                verdict.reason,
+            )
+        if self.on_violation is not None and not verdict.allowed:
+            try:
+                self.on_violation(verdict)
+            except Exception:  # a reporting hook must never break the response
+                logger.exception("on_violation callback failed for cookie %r", verdict.name)
+
+
+def _deletion(name: str, declared: Cookie) -> str:
+    """A ``Set-Cookie`` value that deletes ``name`` where the registry says it lives."""
+    host_only = name.startswith("__Host-")
+    return dump_cookie(
+        name,
+        "",
+        max_age=0,
+        expires=0,
+        path="/" if host_only else declared.path,
+        domain=None if host_only else declared.domain,
+        secure=host_only or name.startswith("__Secure-"),
+    )

@@ -1,0 +1,100 @@
+"""WSGI middleware: enforces cookie consent for Flask, Django or any WSGI app.
+
+It wraps ``start_response`` only: ``exc_info`` is forwarded, the server's
+``write`` callable is returned as is, and the application's iterable is returned
+untouched, so the server still calls its ``close()`` and ``wsgi.file_wrapper``
+keeps working. The decisions themselves are :class:`cookieguard.guard.Guard`'s.
+
+.. code-block:: python
+
+    from cookieguard.wsgi import CookieGuardMiddleware
+
+    application = CookieGuardMiddleware(application, registry=registry, secret_key=SECRET_KEY)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from http import HTTPStatus
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from . import endpoint
+from .endpoint import ConsentEvent, EndpointRequest
+from .guard import TEXT_HEADERS, Guard
+from .registry import Registry
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+__all__ = ["CookieGuardMiddleware"]
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+
+
+class CookieGuardMiddleware:
+    """Strips the ``Set-Cookie`` headers a visitor did not consent to; serves the consent endpoint.
+
+    Options (keyword-only) are those of :meth:`cookieguard.guard.Guard.create`,
+    plus ``on_consent``, called with a :class:`~cookieguard.endpoint.ConsentEvent`
+    for every consent saved.
+    """
+
+    def __init__(
+        self,
+        app: WSGIApplication,
+        *,
+        registry: Registry,
+        secret_key: str | bytes | Sequence[str | bytes],
+        on_consent: Callable[[ConsentEvent], object] | None = None,
+        **options: Any,
+    ) -> None:
+        self.app = app
+        self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
+        self.on_consent = on_consent
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        guard = self.guard
+        cookie = environ.get("HTTP_COOKIE")
+        state = guard.read_request(cookie, environ.get("HTTP_SEC_GPC"))
+        if endpoint.serves(guard, environ.get("PATH_INFO", "")):
+            return self._serve_endpoint(environ, start_response)
+        environ["cookieguard.consent"] = state.consent
+        if guard.clean_request and cookie:
+            environ["HTTP_COOKIE"] = guard.clean_cookie_header(cookie, state.consent)
+
+        def guarded_start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None, /
+        ) -> Callable[[bytes], object]:
+            filtered = guard.filter_headers(headers, state, TEXT_HEADERS)
+            return start_response(status, headers if filtered is None else filtered, exc_info)
+
+        return self.app(environ, guarded_start_response)
+
+    def _serve_endpoint(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        try:
+            length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
+        except ValueError:
+            length = 0
+        too_large = length > endpoint.MAX_BODY
+        stream = environ.get("wsgi.input")
+        body = stream.read(length) if stream is not None and length and not too_large else b""
+        request = EndpointRequest(
+            method=environ.get("REQUEST_METHOD", "GET"),
+            path=environ.get("PATH_INFO", ""),
+            scheme=environ.get("wsgi.url_scheme", "http"),
+            headers=endpoint.header_map(
+                (key.removeprefix("HTTP_").replace("_", "-"), value)
+                for key, value in environ.items()
+                if key.startswith("HTTP_") or key in ("CONTENT_TYPE", "CONTENT_LENGTH")
+            ),
+            body=body,
+            too_large=too_large,
+            query_string=environ.get("QUERY_STRING", ""),
+            client=environ.get("REMOTE_ADDR"),
+        )
+        response = endpoint.handle(self.guard, request, self.on_consent)
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", response.headers)
+        return [b"" if request.method == "HEAD" else response.body]
