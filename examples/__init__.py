@@ -1,0 +1,1 @@
+"""Example applications that show cookieguard at work; run them with ``make demo``."""

@@ -1,0 +1,1 @@
+"""An open-data portal in the style of Opendatasoft, served by Starlette behind cookieguard."""
