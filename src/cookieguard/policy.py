@@ -89,7 +89,7 @@ def policy_data(
     a provider and purpose in ``lang``.
     """
     t = i18n.messages(lang)
-    categories = []
+    categories: list[dict[str, Any]] = []
     for category in registry.categories:
         cookies = [_cookie_entry(c) for c in registry.cookies_in(category.name)]
         categories.append(
