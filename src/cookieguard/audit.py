@@ -204,9 +204,13 @@ class AuditReport:
                 category = mine[0].category or "UNDECLARED"
                 set_in = _states_text([o.state for o in mine if o.set_by_app], self.states)
                 reached = _states_text([o.state for o in mine if o.reached_client], self.states)
-                lines.append(
-                    f"  {name}  [{category}]  set in: {set_in}; reached client in: {reached}"
-                )
+                line = f"  {name}  [{category}]  set in: {set_in}; reached the client in: {reached}"
+                if not self.guarded:
+                    passed = _states_text(
+                        [o.state for o in mine if o.guard == "passed"], self.states
+                    )
+                    line += f"; cookieguard would let it through in: {passed}"
+                lines.append(line)
         lines += ["", "findings:" if self.findings else "findings: none"]
         lines += [f"  {f.kind:<10}  {f.message}" for f in self.findings]
         counts = ", ".join(
