@@ -1,0 +1,184 @@
+/* cookieguard: enhances the consent banner and dialog; everything also works without it.
+   Saves choices with a JSON POST (no reload), activates content gated by category,
+   and manages the dialog's focus. No dependencies, no inline code needed. */
+(function () {
+  "use strict";
+  var root = document.getElementById("cookieguard");
+  if (!root) return;
+  root.classList.add("cookieguard-js");
+  var dialog = document.getElementById("cookieguard-preferences");
+  var endpoint = root.getAttribute("data-cookieguard-endpoint");
+  var allowed = words(root.getAttribute("data-cookieguard-allowed"));
+  var opener = null;
+
+  function words(value) {
+    return (value || "").split(/\s+/).filter(Boolean);
+  }
+
+  function allows(categories) {
+    return words(categories).every(function (name) { return allowed.indexOf(name) !== -1; });
+  }
+
+  // <script type="text/plain" data-cookieguard-category="..."> and <iframe data-src> come alive.
+  function activate() {
+    var scripts = document.querySelectorAll('script[type="text/plain"][data-cookieguard-category]');
+    Array.prototype.forEach.call(scripts, function (old) {
+      if (!allows(old.getAttribute("data-cookieguard-category"))) return;
+      var script = document.createElement("script");
+      Array.prototype.forEach.call(old.attributes, function (attr) {
+        if (attr.name !== "type") script.setAttribute(attr.name, attr.value);
+      });
+      var type = old.getAttribute("data-cookieguard-type");
+      if (type) script.type = type;
+      if (old.nonce) script.nonce = old.nonce;
+      script.async = false; // keep the page's order
+      script.text = old.text;
+      old.parentNode.replaceChild(script, old);
+    });
+    var frames = document.querySelectorAll("[data-src][data-cookieguard-category]");
+    Array.prototype.forEach.call(frames, function (frame) {
+      if (!allows(frame.getAttribute("data-cookieguard-category"))) return;
+      frame.setAttribute("src", frame.getAttribute("data-src"));
+      frame.removeAttribute("data-src");
+    });
+    var placeholders = document.querySelectorAll("[data-cookieguard-placeholder]");
+    Array.prototype.forEach.call(placeholders, function (element) {
+      element.hidden = allows(element.getAttribute("data-cookieguard-placeholder"));
+    });
+  }
+
+  function updateConsentMode() {
+    var tag = document.querySelector("script[data-cookieguard-consent-mode]");
+    if (!tag || typeof window.gtag !== "function") return;
+    var config = JSON.parse(tag.getAttribute("data-cookieguard-consent-mode"));
+    var state = {};
+    Object.keys(config.default).forEach(function (type) {
+      var needed = config.requires[type]; // absent: no category grants this type
+      state[type] = needed && needed.every(function (c) { return allowed.indexOf(c) !== -1; })
+        ? "granted" : "denied";
+    });
+    window.gtag("consent", "update", state);
+  }
+
+  function focusables() {
+    return Array.prototype.filter.call(
+      dialog.querySelectorAll("a[href], button, input:not([disabled]), summary, [tabindex='0']"),
+      function (element) { return element.offsetParent !== null; }
+    );
+  }
+
+  function openDialog(event) {
+    if (event) event.preventDefault();
+    opener = document.activeElement;
+    dialog.hidden = false;
+    var first = dialog.querySelector("input:not([disabled]), button");
+    (first || dialog).focus();
+  }
+
+  function closeDialog(event) {
+    if (event) event.preventDefault();
+    if (dialog.hidden) return;
+    dialog.hidden = true;
+    if (/[?&]cookieguard=preferences/.test(location.search) || location.hash === "#" + dialog.id) {
+      var params = new URLSearchParams(location.search);
+      params.delete("cookieguard");
+      var query = params.toString();
+      history.replaceState(history.state, "", location.pathname + (query ? "?" + query : ""));
+    }
+    var back = opener && document.contains(opener) ? opener : null;
+    opener = null;
+    if (back) back.focus();
+  }
+
+  function announce() {
+    var status = root.querySelector("[data-cookieguard-status]");
+    if (status) status.textContent = status.getAttribute("data-cookieguard-saved");
+  }
+
+  function applied(state) {
+    var withdrawn = allowed.some(function (name) { return state.allowed.indexOf(name) === -1; });
+    allowed = state.allowed;
+    root.setAttribute("data-cookieguard-allowed", allowed.join(" "));
+    var banner = document.getElementById("cookieguard-banner");
+    if (banner) banner.parentNode.removeChild(banner);
+    var boxes = dialog.querySelectorAll('input[name="categories"]');
+    Array.prototype.forEach.call(boxes, function (box) {
+      box.checked = box.disabled || allowed.indexOf(box.value) !== -1;
+    });
+    var id = dialog.querySelector("[data-cookieguard-consent-id]");
+    if (id) id.textContent = state.consent_id || "";
+    var row = dialog.querySelector("[data-cookieguard-consent-id-row]");
+    if (row) row.hidden = !state.consent_id;
+    document.dispatchEvent(new CustomEvent("cookieguard:consent", { detail: state }));
+    if (withdrawn) {
+      // Gated content already on the page cannot be unloaded: show the page as it is now.
+      location.reload();
+      return;
+    }
+    closeDialog();
+    announce();
+    updateConsentMode();
+    activate();
+  }
+
+  function submit(event) {
+    var form = event.target;
+    var button = event.submitter;
+    var action = button && button.name === "action" ? button.value : "save";
+    var categories = Array.prototype.map.call(
+      form.querySelectorAll('input[name="categories"]:checked'),
+      function (box) { return box.value; }
+    );
+    if (!window.fetch) return; // the plain form post does the job
+    event.preventDefault();
+    fetch(endpoint, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ action: action, categories: categories })
+    }).then(function (response) {
+      if (!response.ok) throw new Error("consent refused: " + response.status);
+      return response.json();
+    }).then(applied, function () {
+      // Fall back to the plain form post, which the server answers with a redirect.
+      var field = document.createElement("input");
+      field.type = "hidden";
+      field.name = "action";
+      field.value = action;
+      form.appendChild(field);
+      HTMLFormElement.prototype.submit.call(form);
+    });
+  }
+
+  Array.prototype.forEach.call(root.querySelectorAll("form[data-cookieguard-form]"), function (form) {
+    form.addEventListener("submit", submit);
+  });
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest && event.target.closest("[data-cookieguard-open], [data-cookieguard-close]");
+    if (!target) return;
+    if (target.hasAttribute("data-cookieguard-open")) openDialog(event);
+    else closeDialog(event);
+  });
+  dialog.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") {
+      closeDialog(event);
+    } else if (event.key === "Tab") { // keep focus inside the modal dialog
+      var items = focusables();
+      if (!items.length) return;
+      var first = items[0];
+      var last = items[items.length - 1];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  });
+  dialog.addEventListener("click", function (event) {
+    if (event.target === dialog) closeDialog(event); // a click on the backdrop
+  });
+  if (!dialog.hidden || location.hash === "#" + dialog.id) openDialog();
+  activate();
+})();

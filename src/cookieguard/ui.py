@@ -1,0 +1,219 @@
+"""What templates need to show the banner and to gate third-party content.
+
+A :class:`ConsentUI` is built per request from the middleware's
+:class:`~cookieguard.guard.Guard` and the request's consent, and is what the
+Flask and Starlette integrations put in templates as ``cookieguard``:
+
+.. code-block:: jinja
+
+    <head>{{ cookieguard.consent_mode() }}{{ cookieguard.assets() }}</head>
+    <body>
+      {% if cookieguard.allows("marketing") %}
+        <iframe src="https://www.youtube-nocookie.com/embed/..."></iframe>
+      {% endif %}
+      {{ cookieguard.banner() }}
+      <footer>{{ cookieguard.preferences_link() }}</footer>
+    </body>
+
+It is framework-neutral: :func:`for_environ` (WSGI) and :func:`for_scope` (ASGI)
+build it from the plain request mappings. The banner and dialog are Jinja2
+templates shipped in the package, rendered with autoescaping on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass
+from functools import cache, cached_property
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode
+
+from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
+
+from . import assets, i18n
+from .consent_mode import ConsentMapping, consent_script
+from .guard import Guard, RequestConsent
+
+__all__ = ["PREFERENCES_ANCHOR", "CategoryView", "ConsentUI", "for_environ", "for_scope"]
+
+#: The id of the preferences dialog; ``#cookieguard-preferences`` opens it without JavaScript.
+PREFERENCES_ANCHOR = "cookieguard-preferences"
+# ``?cookieguard=preferences`` renders the dialog open, for browsers without JS or CSS.
+_OPEN_PARAM = ("cookieguard", "preferences")
+# Characters kept as they are when a request path is written back as a URL path.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("cookieguard", "templates"),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+@dataclass(frozen=True)
+class CookieView:
+    name: str
+    provider: str
+    purpose: str
+    duration: str
+
+
+@dataclass(frozen=True)
+class CategoryView:
+    """A category as the dialog shows it, in the visitor's language."""
+
+    name: str
+    label: str
+    description: str
+    required: bool
+    checked: bool
+    gpc_blocked: bool
+    cookies: tuple[CookieView, ...]
+
+
+@dataclass(frozen=True)
+class ConsentUI:
+    """The template helper for one request: ``cookieguard`` in templates."""
+
+    guard: Guard
+    consent: RequestConsent
+    #: The request's path as a URL path (percent-encoded).
+    path: str
+    query_string: str = ""
+    accept_language: str | None = None
+    #: The mount prefix (WSGI ``SCRIPT_NAME``) of the middleware's own URLs.
+    root: str = ""
+
+    def allows(self, category: str) -> bool:
+        """The effective consent for ``category`` (required: always; GPC applied)."""
+        return self.consent.allows(category)
+
+    @property
+    def consent_id(self) -> str | None:
+        return self.consent.consent_id
+
+    @cached_property
+    def lang(self) -> str:
+        """The banner language, negotiated from ``Accept-Language``."""
+        return i18n.negotiate(self.accept_language)
+
+    @cached_property
+    def messages(self) -> Mapping[str, str]:
+        return i18n.messages(self.lang)
+
+    @property
+    def endpoint(self) -> str:
+        """The URL the consent forms post to."""
+        return self.root + self.guard.consent_path
+
+    @property
+    def preferences_open(self) -> bool:
+        """True when the page was asked for with ``?cookieguard=preferences``."""
+        return _OPEN_PARAM in parse_qsl(self.query_string)
+
+    def categories(self) -> list[CategoryView]:
+        registry = self.guard.registry
+        t = self.messages
+        return [
+            CategoryView(
+                name=c.name,
+                label=t.get(f"category.{c.name}.label") or c.title,
+                description=t.get(f"category.{c.name}.description") or c.description,
+                required=c.required,
+                checked=c.required or self.consent.allows(c.name),
+                gpc_blocked=c.name in self.consent.gpc_blocked,
+                cookies=tuple(
+                    CookieView(k.name, k.provider, k.purpose, k.duration)
+                    for k in registry.cookies_in(c.name)
+                ),
+            )
+            for c in registry.categories
+        ]
+
+    def preferences_href(self) -> str:
+        """A URL of this page that opens the dialog, with JavaScript or without."""
+        query = [*self._query_without_ours(), _OPEN_PARAM]
+        return f"{self.path}?{urlencode(query)}#{PREFERENCES_ANCHOR}"
+
+    def page_href(self) -> str:
+        """This page without the parameter that opens the dialog: ``next`` and "close"."""
+        query = self._query_without_ours()
+        return f"{self.path}?{urlencode(query)}" if query else self.path
+
+    def _query_without_ours(self) -> list[tuple[str, str]]:
+        pairs = parse_qsl(self.query_string, keep_blank_values=True)
+        return [pair for pair in pairs if pair[0] != _OPEN_PARAM[0]]
+
+    # -- what templates call -----------------------------------------------------
+
+    def banner(self) -> Markup:
+        """The banner (only without a valid consent) and the preferences dialog."""
+        return self._render("cookieguard/banner.html")
+
+    def assets(self, nonce: str | None = None) -> Markup:
+        """``<link>`` and ``<script defer>`` for the CSS and JavaScript the middleware serves."""
+        css = self.root + assets.asset_url(self.guard.consent_path, "cookieguard.css")
+        js = self.root + assets.asset_url(self.guard.consent_path, "cookieguard.js")
+        nonce_attr = Markup(' nonce="{}"').format(nonce) if nonce else Markup("")
+        return Markup(
+            '<link rel="stylesheet" href="{css}"{n}>\n<script src="{js}" defer{n}></script>'
+        ).format(css=css, js=js, n=nonce_attr)
+
+    def preferences_link(self, text: str | None = None) -> Markup:
+        """A link that re-opens the preferences dialog, to change or withdraw consent."""
+        return Markup(
+            '<a href="{}" class="cookieguard-preferences-link" data-cookieguard-open>{}</a>'
+        ).format(self.preferences_href(), text or self.messages["link.preferences"])
+
+    def consent_mode(
+        self, mapping: ConsentMapping | None = None, *, nonce: str | None = None
+    ) -> Markup:
+        """Google Consent Mode v2 defaults for this visitor; see :mod:`cookieguard.consent_mode`."""
+        src = self.root + assets.asset_url(self.guard.consent_path, "consent-mode.js")
+        return consent_script(self.consent, self.guard.registry, mapping, src=src, nonce=nonce)
+
+    def _render(self, template: str, **extra: Any) -> Markup:
+        html = _environment().get_template(template).render(ui=self, t=self.messages, **extra)
+        return Markup(html)
+
+
+def for_environ(environ: Mapping[str, Any]) -> ConsentUI:
+    """The helper for a WSGI request that went through the middleware."""
+    guard, consent = _installed(environ)
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+    return ConsentUI(
+        guard,
+        consent,
+        path=quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE) or "/",
+        query_string=environ.get("QUERY_STRING", ""),
+        accept_language=environ.get("HTTP_ACCEPT_LANGUAGE"),
+        root=environ.get("SCRIPT_NAME", "").rstrip("/"),
+    )
+
+
+def for_scope(scope: MutableMapping[str, Any]) -> ConsentUI:
+    """The helper for an ASGI request that went through the middleware."""
+    guard, consent = _installed(scope)
+    raw = scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else quote(scope.get("path", "/"), safe=_PATH_SAFE)
+    language = [v for k, v in scope.get("headers", []) if k.lower() == b"accept-language"]
+    return ConsentUI(
+        guard,
+        consent,
+        path=path.partition("?")[0] or "/",
+        query_string=scope.get("query_string", b"").decode("latin-1"),
+        accept_language=b", ".join(language).decode("latin-1") if language else None,
+    )
+
+
+def _installed(request: Mapping[str, Any]) -> tuple[Guard, RequestConsent]:
+    guard = request.get("cookieguard.guard")
+    consent = request.get("cookieguard.consent")
+    if not isinstance(guard, Guard) or not isinstance(consent, RequestConsent):
+        raise RuntimeError("cookieguard's middleware did not see this request; install it first")
+    return guard, consent
