@@ -74,6 +74,7 @@ class CookieGuardMiddleware:
             await self._serve_endpoint(scope, receive, send)
             return
         scope["cookieguard.consent"] = state.consent
+        scope["cookieguard.guard"] = guard  # for the template helpers (cookieguard.ui)
         if guard.clean_request and cookies:
             cleaned = guard.clean_cookie_header("; ".join(cookies), state.consent)
             others = [(k, v) for k, v in headers if k.lower() != b"cookie"]

@@ -22,6 +22,7 @@ from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie, parse_options_header
 
+from . import assets
 from .consent import Consent, new_consent
 from .guard import TEXT_HEADERS, Guard, RequestConsent, is_gpc, logger
 
@@ -91,13 +92,27 @@ def header_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
 
 def serves(guard: Guard, path: str) -> bool:
     """True when ``path`` is the middleware's own, not the application's."""
-    return path == guard.consent_path or (guard.honor_gpc and path == GPC_PATH)
+    return (
+        path == guard.consent_path
+        or (guard.honor_gpc and path == GPC_PATH)
+        or assets.asset_name(guard.consent_path, path) is not None
+    )
 
 
 def handle(
     guard: Guard, request: EndpointRequest, on_consent: Callable[[ConsentEvent], object] | None
 ) -> EndpointResponse:
     """Answer a request for one of the paths :func:`serves` claims. Never raises."""
+    asset = assets.asset_name(guard.consent_path, request.path)
+    if asset is not None:  # the banner's CSS and JavaScript
+        return EndpointResponse(
+            *assets.asset_response(
+                asset,
+                request.method,
+                request.query_string,
+                request.headers.get("if-none-match", ""),
+            )
+        )
     if request.path == GPC_PATH:
         body = {"gpc": True, "lastUpdate": date.today().isoformat()}
         return _json(200, body, cache="public, max-age=86400")

@@ -19,12 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.local import LocalProxy
 
 from .guard import RequestConsent
 from .registry import Registry
+from .ui import ConsentUI, for_environ
 from .wsgi import CookieGuardMiddleware
 
-__all__ = ["CookieGuard", "current_consent"]
+__all__ = ["CookieGuard", "current_consent", "current_ui"]
 
 
 class CookieGuard:
@@ -49,7 +51,8 @@ class CookieGuard:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
-        """Wrap ``app.wsgi_app`` and register in ``app.extensions["cookieguard"]``."""
+        """Wrap ``app.wsgi_app``, register in ``app.extensions["cookieguard"]``, and
+        make ``cookieguard`` (the request's :class:`~cookieguard.ui.ConsentUI`) a Jinja global."""
         key = self.secret_key
         if key is None:
             if not app.secret_key:
@@ -63,6 +66,7 @@ class CookieGuard:
         )
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["cookieguard"] = middleware
+        app.jinja_env.globals["cookieguard"] = LocalProxy(current_ui)
 
     @staticmethod
     def consent() -> RequestConsent:
@@ -76,3 +80,12 @@ def current_consent() -> RequestConsent:
     if not isinstance(consent, RequestConsent):
         raise RuntimeError("cookieguard is not installed on this app: call CookieGuard(app, ...)")
     return consent
+
+
+def current_ui() -> ConsentUI:
+    """The template helper of the current Flask request, built once per request."""
+    environ = request.environ
+    ui = environ.get("cookieguard.ui")
+    if not isinstance(ui, ConsentUI):
+        ui = environ["cookieguard.ui"] = for_environ(environ)
+    return ui

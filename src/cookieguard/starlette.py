@@ -12,11 +12,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import HTTPConnection
 
 from .guard import RequestConsent
+from .ui import ConsentUI, for_scope
 
-__all__ = ["get_consent"]
+__all__ = ["get_consent", "get_ui", "template_context"]
 
 
 def get_consent(request: HTTPConnection) -> RequestConsent:
@@ -27,3 +30,16 @@ def get_consent(request: HTTPConnection) -> RequestConsent:
             "cookieguard is not installed: add Middleware(CookieGuardMiddleware, ...) to the app"
         )
     return consent
+
+
+def get_ui(request: HTTPConnection) -> ConsentUI:
+    """The template helper of this request (:class:`~cookieguard.ui.ConsentUI`)."""
+    return for_scope(request.scope)
+
+
+def template_context(request: HTTPConnection) -> dict[str, Any]:
+    """Puts ``cookieguard`` in templates.
+
+    Use it as ``Jinja2Templates(directory=..., context_processors=[template_context])``.
+    """
+    return {"cookieguard": for_scope(request.scope)}

@@ -60,6 +60,7 @@ class CookieGuardMiddleware:
         if endpoint.serves(guard, environ.get("PATH_INFO", "")):
             return self._serve_endpoint(environ, start_response)
         environ["cookieguard.consent"] = state.consent
+        environ["cookieguard.guard"] = guard  # for the template helpers (cookieguard.ui)
         if guard.clean_request and cookie:
             environ["HTTP_COOKIE"] = guard.clean_cookie_header(cookie, state.consent)
 
