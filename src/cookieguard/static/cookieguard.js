@@ -71,7 +71,7 @@
     if (event) event.preventDefault();
     opener = document.activeElement;
     dialog.hidden = false;
-    var first = dialog.querySelector("input:not([disabled]), button");
+    var first = dialog.querySelector('input:not([disabled]):not([type="hidden"]), button');
     (first || dialog).focus();
   }
 

@@ -1,0 +1,449 @@
+"""The visitor-facing consent UI, rendered through real Flask and Starlette apps."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import threading
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+
+import pytest
+from flask import Flask, render_template_string
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+from starlette.testclient import TestClient
+from werkzeug.serving import make_server
+from werkzeug.test import Client
+
+from cookieguard import Category, Cookie, Registry
+from cookieguard.asgi import CookieGuardMiddleware
+from cookieguard.flask import CookieGuard
+from cookieguard.starlette import template_context
+
+SECRET = "test-secret-key-that-is-long-enough"
+CONSENT = "/cookieguard/consent"
+
+REGISTRY = Registry(
+    categories=[
+        Category(
+            "necessary", required=True, label="Strictly necessary", description="Keeps you in."
+        ),
+        Category("statistics", label="Statistics", description="Counts visits with Matomo."),
+        Category("marketing", label="Marketing", description="YouTube videos.", gpc_opt_out=True),
+    ],
+    cookies=[
+        Cookie("sessionid", "necessary", provider="Example", purpose="Session", duration="Session"),
+        Cookie(
+            "_pk_id.*",
+            "statistics",
+            provider="Matomo",
+            purpose="Recognise a returning visitor",
+            duration="13 months",
+        ),
+        Cookie("VISITOR_INFO1_LIVE", "marketing", provider="YouTube", purpose="Video preferences"),
+    ],
+)
+
+PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Page</title>
+{{ cookieguard.consent_mode() }}{{ cookieguard.assets() }}</head><body>
+<h1>Welcome</h1>
+{% if cookieguard.allows("marketing") %}
+<iframe id="video" src="https://www.youtube-nocookie.com/embed/x"></iframe>
+{% endif %}
+<p id="lang">{{ cookieguard.lang }}</p>
+<p id="consent-id">{{ cookieguard.consent_id }}</p>
+<script type="text/plain" data-cookieguard-category="statistics" src="/stats.js"></script>
+<footer>{{ cookieguard.preferences_link() }}</footer>
+{{ cookieguard.banner() }}
+</body></html>"""
+
+
+def flask_app(registry: Registry = REGISTRY) -> Flask:
+    app = Flask(__name__)
+    app.secret_key = SECRET
+
+    @app.get("/")
+    def home() -> str:
+        return render_template_string(PAGE)
+
+    @app.get("/stats.js")
+    def stats() -> tuple[str, int, dict[str, str]]:
+        script = "document.body.setAttribute('data-stats', 'on');"
+        return script, 200, {"Content-Type": "text/javascript"}
+
+    CookieGuard(app, registry=registry)
+    return app
+
+
+def starlette_app(tmp_path: Path, registry: Registry = REGISTRY) -> Starlette:
+    (tmp_path / "page.html").write_text(PAGE)
+    templates = Jinja2Templates(directory=tmp_path, context_processors=[template_context])
+
+    def home(request: Request) -> Response:
+        return templates.TemplateResponse(request, "page.html")
+
+    return Starlette(
+        routes=[Route("/", home)],
+        middleware=[Middleware(CookieGuardMiddleware, registry=registry, secret_key=SECRET)],
+    )
+
+
+class Visitor:
+    """One browser's worth of cookies against one app, Flask or Starlette alike."""
+
+    def __init__(self, client: Client | TestClient) -> None:
+        self.client = client
+
+    def get(self, path: str = "/", **headers: str) -> str:
+        status, _, body = self.fetch(path, **headers)
+        assert status == 200
+        return body.decode()
+
+    def fetch(
+        self, path: str, method: str = "GET", **headers: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        if isinstance(self.client, TestClient):
+            sent = self.client.request(method, path, headers=headers)
+            return sent.status_code, dict(sent.headers), sent.content
+        response = self.client.open(path, method=method, headers=headers)
+        return response.status_code, {k.lower(): v for k, v in response.headers}, response.data
+
+    def choose(self, **form: str | list[str]) -> dict[str, object]:
+        response = self.client.post(CONSENT, data=form, headers={"Accept": "application/json"})
+        assert response.status_code == 200, response.text
+        data = json.loads(response.text)
+        assert isinstance(data, dict)
+        return data
+
+
+@pytest.fixture(params=["flask", "starlette"])
+def visitor(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Visitor]:
+    if request.param == "flask":
+        yield Visitor(flask_app().test_client())
+    else:
+        with TestClient(starlette_app(tmp_path), base_url="http://testserver") as client:
+            yield Visitor(client)
+
+
+def banner_shown(page: str) -> bool:
+    return 'id="cookieguard-banner"' in page
+
+
+def dialog_tag(page: str) -> str:
+    match = re.search(r'<div id="cookieguard-preferences"[^>]*>', page)
+    assert match, "the preferences dialog is always rendered"
+    return match.group(0)
+
+
+# -- the banner ---------------------------------------------------------------------
+
+
+def test_banner_is_shown_until_the_visitor_chooses_and_the_dialog_stays(visitor: Visitor) -> None:
+    first = visitor.get()
+    assert banner_shown(first)
+    assert " hidden" in dialog_tag(first)
+    visitor.choose(action="reject_all")
+    after = visitor.get()
+    assert not banner_shown(after)
+    assert 'id="cookieguard-preferences"' in after  # so the footer link can re-open it
+
+
+def test_a_consent_for_an_older_revision_shows_the_banner_again(tmp_path: Path) -> None:
+    old = flask_app(REGISTRY).test_client()
+    old.post(CONSENT, data={"action": "accept_all"})
+    token = old.get_cookie("cookies_preferences")
+    assert token is not None
+    bumped = Registry(REGISTRY.categories, REGISTRY.cookies, revision=2)
+    new = flask_app(bumped).test_client()
+    new.set_cookie("cookies_preferences", token.value)
+    assert banner_shown(new.get("/").text)
+
+
+def test_a_forged_consent_cookie_still_shows_the_banner(visitor: Visitor) -> None:
+    page = visitor.get(Cookie="cookies_preferences=forged.value.here")
+    assert banner_shown(page)
+
+
+def test_banner_forms_work_without_javascript(visitor: Visitor) -> None:
+    page = visitor.get("/?page=2")
+    forms = re.findall(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', page, re.S)
+    assert len(forms) == 2  # the banner's and the dialog's
+    for action, body in forms:
+        assert action == CONSENT
+        assert '<input type="hidden" name="next" value="/?page=2">' in body
+        for choice in ("reject_all", "accept_all"):
+            assert f'name="action" value="{choice}"' in body
+            assert f'data-cookieguard-action="{choice}"' in body
+    assert 'value="save"' in forms[1][1]
+
+
+def test_the_no_javascript_form_post_returns_to_the_page_with_the_banner_gone() -> None:
+    client = flask_app().test_client()
+    response = client.post(CONSENT, data={"action": "accept_all", "next": "/?page=2"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?page=2"
+    assert not banner_shown(client.get("/?page=2").text)
+
+
+def test_reject_all_is_exactly_as_prominent_as_accept_all(visitor: Visitor) -> None:
+    page = visitor.get()
+    for where in ("banner", "preferences"):
+        reject = re.search(
+            rf'<button[^>]*?class="([^"]*)"\s+id="cookieguard-{where}-reject-all"', page
+        )
+        accept = re.search(
+            rf'<button[^>]*?class="([^"]*)"\s+id="cookieguard-{where}-accept-all"', page
+        )
+        assert reject and accept
+        assert reject.group(1) == accept.group(1) == "cookieguard-button"
+
+
+def test_banner_and_dialog_carry_aria_roles_and_labels(visitor: Visitor) -> None:
+    page = visitor.get()
+    assert re.search(r'id="cookieguard-banner"[^>]*role="region"', page)
+    assert 'aria-labelledby="cookieguard-banner-title"' in page
+    assert 'id="cookieguard-banner-title"' in page
+    dialog = dialog_tag(page)
+    assert 'role="dialog"' in dialog and 'aria-modal="true"' in dialog
+    assert 'aria-labelledby="cookieguard-preferences-title"' in dialog
+    assert 'id="cookieguard-preferences-title"' in page
+    for box in re.findall(r'<input type="checkbox" id="([^"]+)"', page):
+        assert f'<label for="{box}">' in page
+
+
+# -- the preferences dialog ----------------------------------------------------------
+
+
+def test_dialog_lists_every_category_and_cookie(visitor: Visitor) -> None:
+    page = visitor.get()
+    for category in REGISTRY.categories:
+        assert f'value="{category.name}"' in page
+        assert f">{category.title}</label>" in page
+        assert f"<p>{category.description}</p>" in page
+    for cookie in REGISTRY.cookies:
+        row = re.search(
+            rf"<tr><th scope=\"row\"><code>{re.escape(cookie.name)}</code></th>.*?</tr>", page
+        )
+        assert row, cookie.name
+        for text in (cookie.provider, cookie.purpose, cookie.duration):
+            assert f"<td>{text}</td>" in row.group(0)
+
+
+def test_required_categories_are_checked_and_cannot_be_unchecked(visitor: Visitor) -> None:
+    page = visitor.get()
+    boxes = dict(re.findall(r'<input type="checkbox"[^>]*value="(\w+)"([^>]*)>', page, re.S))
+    assert "checked" in boxes["necessary"] and "disabled" in boxes["necessary"]
+    assert "checked" not in boxes["statistics"] and "disabled" not in boxes["statistics"]
+
+
+def test_dialog_shows_the_visitors_choice_and_consent_id(visitor: Visitor) -> None:
+    assert "data-cookieguard-consent-id-row hidden" in visitor.get()
+    saved = visitor.choose(action="save", categories=["statistics"])
+    page = visitor.get()
+    boxes = dict(re.findall(r'<input type="checkbox"[^>]*value="(\w+)"([^>]*)>', page, re.S))
+    assert "checked" in boxes["statistics"]
+    assert "checked" not in boxes["marketing"]
+    assert f"<code data-cookieguard-consent-id>{saved['consent_id']}</code>" in page
+    assert f'<p id="consent-id">{saved["consent_id"]}</p>' in page
+
+
+def test_preferences_link_reopens_the_dialog_without_javascript(visitor: Visitor) -> None:
+    visitor.choose(action="reject_all")
+    page = visitor.get("/?page=2")
+    link = re.search(r'<a href="([^"]+)" class="cookieguard-preferences-link"', page)
+    assert link
+    href = html.unescape(link.group(1))
+    assert href == "/?page=2&cookieguard=preferences#cookieguard-preferences"
+    opened = visitor.get(href.partition("#")[0])
+    assert " hidden" not in dialog_tag(opened)
+    assert '<input type="hidden" name="next" value="/?page=2">' in opened
+    assert 'href="/?page=2" class="cookieguard-close"' in opened
+
+
+def test_preferences_link_takes_a_custom_text() -> None:
+    app = flask_app()
+
+    @app.get("/custom")
+    def custom() -> str:
+        return render_template_string("{{ cookieguard.preferences_link('Privacy & cookies') }}")
+
+    assert ">Privacy &amp; cookies</a>" in app.test_client().get("/custom").text
+
+
+def test_gpc_blocked_category_is_explained_in_the_dialog(visitor: Visitor) -> None:
+    visitor.choose(action="accept_all")
+    page = visitor.get(**{"Sec-GPC": "1"})
+    assert "Global Privacy Control" in page
+    boxes = dict(re.findall(r'<input type="checkbox"[^>]*value="(\w+)"([^>]*)>', page, re.S))
+    assert "checked" not in boxes["marketing"]
+
+
+# -- escaping, languages -------------------------------------------------------------
+
+
+def test_registry_text_is_escaped(tmp_path: Path) -> None:
+    evil = "<script>alert(1)</script>"
+    registry = Registry(
+        [
+            Category("necessary", required=True, label=f"Needed {evil}", description=evil),
+            Category('x"><img src=x onerror=alert(1)>', label=evil),
+        ],
+        [Cookie("a<b>", "necessary", provider=evil, purpose=evil, duration=evil)],
+    )
+    for page in (
+        flask_app(registry).test_client().get("/").text,
+        TestClient(starlette_app(tmp_path, registry)).get("/").text,
+    ):
+        assert evil not in page
+        assert "<img" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert "a&lt;b&gt;" in page
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "lang", "reject"),
+    [
+        ("fr-FR,fr;q=0.9,en;q=0.5", "fr", "Tout refuser"),
+        ("de-DE,de;q=0.9", "de", "Alle ablehnen"),
+        ("es-ES,es;q=0.9", "en", "Reject all"),
+        ("", "en", "Reject all"),
+    ],
+)
+def test_language_follows_accept_language(
+    visitor: Visitor, accept_language: str, lang: str, reject: str
+) -> None:
+    page = visitor.get(**{"Accept-Language": accept_language})
+    assert f'<p id="lang">{lang}</p>' in page
+    assert f'<div id="cookieguard" class="cookieguard" lang="{lang}"' in page
+    assert f'data-cookieguard-action="reject_all">{reject}</button>' in page
+
+
+# -- gating and assets ---------------------------------------------------------------
+
+
+def test_gated_content_is_absent_without_consent(visitor: Visitor) -> None:
+    assert 'id="video"' not in visitor.get()
+    visitor.choose(action="save", categories=["statistics"])
+    assert 'id="video"' not in visitor.get()
+    visitor.choose(action="accept_all")
+    assert 'id="video"' in visitor.get()
+    assert 'id="video"' not in visitor.get(**{"Sec-GPC": "1"})  # marketing is GPC opt-out
+
+
+@pytest.mark.parametrize(
+    ("name", "content_type"),
+    [
+        ("cookieguard.css", "text/css; charset=utf-8"),
+        ("cookieguard.js", "text/javascript; charset=utf-8"),
+        ("consent-mode.js", "text/javascript; charset=utf-8"),
+    ],
+)
+def test_assets_are_served_by_the_middleware(
+    visitor: Visitor, name: str, content_type: str
+) -> None:
+    found = re.search(rf'"({CONSENT}/{re.escape(name)}\?v=\w+)"', visitor.get())
+    assert found
+    url = html.unescape(found.group(1))
+    status, headers, body = visitor.fetch(url)
+    assert status == 200
+    assert headers["content-type"] == content_type
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert "set-cookie" not in headers
+    assert body == (files("cookieguard") / "static" / name).read_bytes()
+    _, unversioned, _ = visitor.fetch(f"{CONSENT}/{name}")
+    assert unversioned["cache-control"] == "public, max-age=3600"
+    status, _, body = visitor.fetch(url, **{"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+    assert visitor.fetch(url, "POST")[0] == 405
+    assert visitor.fetch(f"{CONSENT}/other.js")[0] == 404
+
+
+def test_assets_tags_point_at_the_served_files(visitor: Visitor) -> None:
+    page = visitor.get()
+    assert re.search(rf'<link rel="stylesheet" href="{CONSENT}/cookieguard.css\?v=\w+">', page)
+    assert re.search(rf'<script src="{CONSENT}/cookieguard.js\?v=\w+" defer></script>', page)
+    # No inline script anywhere in what cookieguard renders: CSP script-src 'self' works.
+    inline = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"text/plain\")[^>]*>", page)
+    assert inline == []
+
+
+def test_template_helper_needs_the_middleware() -> None:
+    app = Flask(__name__)
+    app.secret_key = SECRET
+    CookieGuard(app, registry=REGISTRY)
+    with app.test_request_context("/"), pytest.raises(RuntimeError, match="middleware"):
+        render_template_string("{{ cookieguard.banner() }}")
+
+
+def test_mounted_under_a_prefix_the_forms_post_to_the_prefixed_endpoint() -> None:
+    app = flask_app()
+    page = app.test_client().get("/", base_url="http://localhost/site/").text
+    assert f'action="/site{CONSENT}"' in page
+    assert f'href="/site{CONSENT}/cookieguard.css?v=' in page
+    assert '<input type="hidden" name="next" value="/site/">' in page
+
+
+# -- the real thing, in Chromium -----------------------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.browser
+def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts() -> None:
+    if not CHROMIUM.exists():
+        reason = f"Debian's Chromium is not installed at {CHROMIUM}"
+        if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    server = make_server("127.0.0.1", 0, flask_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
+            context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}")
+            context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())
+            page = context.new_page()
+            page.goto("/")
+            page.evaluate("window.marker = 'same page'")
+            page.locator("#cookieguard-banner-customize").click()
+            dialog = page.locator("#cookieguard-preferences")
+            assert dialog.is_visible()
+            assert page.evaluate("document.activeElement.value") == "statistics"
+            page.keyboard.press("Escape")
+            assert dialog.is_hidden()
+            assert page.evaluate("document.activeElement.id") == "cookieguard-banner-customize"
+            page.keyboard.press("Enter")
+            page.locator('input[value="statistics"]').check()
+            page.locator("#cookieguard-preferences-save").click()
+            page.locator("body[data-stats='on']").wait_for()  # the gated script ran
+            assert page.locator("#cookieguard-banner").count() == 0
+            assert dialog.is_hidden()
+            assert page.evaluate("window.marker") == "same page"  # no reload
+            jar = {cookie["name"] for cookie in context.cookies()}
+            assert jar == {"cookies_preferences"}
+            browser.close()
+    finally:
+        server.shutdown()
+        thread.join()
