@@ -89,6 +89,7 @@ _UNIT_SECONDS = {
 _DURATION = re.compile(
     r"(\d+(?:[.,]\d+)?)\s*(second|minute|hour|day|week|month|year)s?", re.IGNORECASE
 )
+_CONSENT_KEY = "cookieguard.consent"
 # How deep to look for the middleware through wrappers (``.app``, ``.wsgi_app``...).
 _MAX_DEPTH = 64
 
@@ -303,13 +304,21 @@ def find_middleware(app: object) -> Middleware | None:
 
 
 class _WsgiRecorder:
-    """Passes a WSGI app through, noting the ``Set-Cookie`` values it sends."""
+    """Passes a WSGI app through, noting the ``Set-Cookie`` values it sends.
 
-    def __init__(self, app: Any) -> None:
+    ``unguarded``: the app runs without cookieguard in production, so it must not
+    see the consent the audit's own middleware found.
+    """
+
+    def __init__(self, app: Any, *, unguarded: bool = False) -> None:
         self.app = app
+        self.unguarded = unguarded
         self.seen: list[str] = []
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
+        if self.unguarded:
+            environ.pop(_CONSENT_KEY, None)
+
         def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             self.seen.extend(v for k, v in headers if k.lower() == "set-cookie")
             return start_response(status, headers, exc_info)
@@ -318,13 +327,17 @@ class _WsgiRecorder:
 
 
 class _AsgiRecorder:
-    """Passes an ASGI app through, noting the ``Set-Cookie`` values it sends."""
+    """Passes an ASGI app through, noting the ``Set-Cookie`` values it sends (see above)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, *, unguarded: bool = False) -> None:
         self.app = app
+        self.unguarded = unguarded
         self.seen: list[str] = []
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.unguarded:
+            scope = {k: v for k, v in scope.items() if k != _CONSENT_KEY}
+
         async def recording(message: Any) -> None:
             if message["type"] == "http.response.start":
                 for key, value in message.get("headers") or ():
@@ -458,7 +471,7 @@ def _recording(app: Any, interface: Interface, middleware: Middleware | None) ->
     """Put a recorder right inside the middleware for the audit's duration."""
     recorder: _WsgiRecorder | _AsgiRecorder
     if middleware is None:
-        recorder = _WsgiRecorder(app) if interface == "wsgi" else _AsgiRecorder(app)
+        recorder = (_WsgiRecorder if interface == "wsgi" else _AsgiRecorder)(app, unguarded=True)
         yield recorder
         return
     inner = middleware.app

@@ -1,0 +1,396 @@
+"""The audit, on small real apps: Flask (WSGI) and Starlette (ASGI), wrapped or not."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from flask import Flask, make_response
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from cookieguard import Category, Cookie, Registry
+from cookieguard.asgi import CookieGuardMiddleware
+from cookieguard.audit import (
+    CNIL_MAX_LIFETIME,
+    AuditReport,
+    audit_app,
+    consent_states,
+    cookie_lifetime,
+    declared_lifetime,
+    find_middleware,
+)
+from cookieguard.cli import main
+from cookieguard.flask import CookieGuard, current_consent
+from cookieguard.starlette import get_consent
+
+registry = Registry(
+    [
+        Category("necessary", required=True),
+        Category("statistics"),
+        Category("marketing", gpc_opt_out=True),
+    ],
+    [
+        Cookie("sessionid", "necessary"),
+        Cookie("_pk_id.*", "statistics", duration="13 months"),
+        Cookie("ad_id", "marketing", duration="6 months"),
+    ],
+)
+YEAR = 365 * 86_400
+HERE = __name__  # this module, as the command line imports it
+
+
+# -- Flask ---------------------------------------------------------------------------
+
+
+def flask_app(*, guarded: bool, undeclared: bool = False, consent_aware: bool = True) -> Flask:
+    app = Flask(f"audit-{guarded}-{undeclared}-{consent_aware}")
+    app.secret_key = "flask-test-key"
+
+    @app.get("/")
+    def home() -> Any:
+        response = make_response("home")
+        response.set_cookie("sessionid", "s1", httponly=True)
+        if not consent_aware or current_consent().allows("statistics"):
+            response.set_cookie("_pk_id.1.abcd", "v", max_age=YEAR)
+        if not consent_aware or current_consent().allows("marketing"):
+            response.set_cookie("ad_id", "a", max_age=180 * 86_400)
+        if undeclared:
+            response.set_cookie("tracker", "t")
+        return response
+
+    @app.get("/logout")
+    def logout() -> Any:
+        response = make_response("bye")
+        response.delete_cookie("sessionid")  # a deletion is not a cookie being set
+        return response
+
+    if guarded:
+        CookieGuard(app, registry=registry)
+    return app
+
+
+flask_clean = flask_app(guarded=True)
+flask_undeclared = flask_app(guarded=True, undeclared=True)
+flask_unguarded = flask_app(guarded=False, consent_aware=False)
+flask_careless = flask_app(guarded=True, consent_aware=False)  # the guard strips for it
+
+
+# -- Starlette -------------------------------------------------------------------------
+
+
+async def starlette_home(request: Request) -> Response:
+    response = PlainTextResponse("home")
+    response.set_cookie("sessionid", "s1")
+    consent = request.scope.get("cookieguard.consent")
+    if consent is None or get_consent(request).allows("marketing"):
+        response.set_cookie("ad_id", "a", max_age=2 * YEAR)
+    return response
+
+
+async def starlette_undeclared(request: Request) -> Response:
+    response = PlainTextResponse("oops")
+    response.set_cookie("_hjSessionUser_1", "h")
+    return response
+
+
+async def starlette_boom(request: Request) -> Response:
+    raise RuntimeError("the database is down")
+
+
+ROUTES = [
+    Route("/", starlette_home),
+    Route("/hotjar", starlette_undeclared),
+    Route("/boom", starlette_boom),
+]
+GUARD = Middleware(CookieGuardMiddleware, registry=registry, secret_key="starlette-test-key")
+
+starlette_clean = Starlette(routes=ROUTES, middleware=[GUARD])
+starlette_unguarded = Starlette(routes=ROUTES)
+
+
+class AdsEverywhere:
+    """A middleware placed outside cookieguard: what it sets bypasses the guard."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        async def send_with_ad(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", b"ad_id=x")]
+            await send(message)
+
+        await self.app(scope, receive, send_with_ad)
+
+
+starlette_bypassed = Starlette(routes=ROUTES, middleware=[Middleware(AdsEverywhere), GUARD])
+
+
+@asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+    yield {"greeting": "started"}
+
+
+async def needs_startup(request: Request) -> Response:
+    response = PlainTextResponse(request.state.greeting)
+    response.set_cookie("sessionid", request.state.greeting)
+    return response
+
+
+starlette_lifespan = Starlette(
+    routes=[Route("/", needs_startup)], middleware=[GUARD], lifespan=lifespan
+)
+
+
+async def bare_asgi(scope: Any, receive: Any, send: Any) -> None:
+    """A plain ASGI callable that knows no lifespan and sets a marketing cookie."""
+    assert scope["type"] == "http"
+    await send(
+        {"type": "http.response.start", "status": 200, "headers": [(b"set-cookie", b"ad_id=1")]}
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+def names(findings: Any) -> set[str]:
+    return {f.name for f in findings}
+
+
+# -- the function ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app", [flask_clean, starlette_clean], ids=["flask", "starlette"])
+def test_a_clean_app_is_clean(app: Any) -> None:
+    report = audit_app(app)
+    assert report.clean, report.to_text()
+    assert report.guarded
+    assert report.undeclared == report.leaks == report.errors == ()
+    states = {o.state for o in report.observations if o.name == "ad_id"}
+    assert states == {"only:marketing", "all"}
+    assert all(o.consented for o in report.observations)
+
+
+def test_every_consent_state_is_visited() -> None:
+    assert [s.name for s in consent_states(registry)] == [
+        "none",
+        "necessary-only",
+        "only:statistics",
+        "only:marketing",
+        "all",
+    ]
+    report = audit_app(flask_clean)
+    sessions = [o.state for o in report.observations if o.name == "sessionid"]
+    assert sessions == list(report.states)
+
+
+def test_the_flask_interface_and_key_are_found() -> None:
+    report = audit_app(flask_clean)
+    assert report.interface == "wsgi"
+    # The consent cookies were signed with the app's key: the app saw the consent.
+    assert {o.name for o in report.observations if o.state == "all"} == {
+        "sessionid",
+        "_pk_id.1.abcd",
+        "ad_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("app", "path", "cookie"),
+    [(flask_undeclared, "/", "tracker"), (starlette_clean, "/hotjar", "_hjSessionUser_1")],
+    ids=["flask", "starlette"],
+)
+def test_an_undeclared_cookie_is_named_even_when_stripped(app: Any, path: str, cookie: str) -> None:
+    report = audit_app(app, paths=[path])
+    assert not report.clean
+    assert names(report.undeclared) == {cookie}
+    (finding,) = report.undeclared
+    assert finding.reached_client is False
+    assert finding.states == report.states
+    assert f"{cookie!r} on GET {path} is not in the registry" in report.to_text()
+
+
+def test_a_guarded_app_that_ignores_consent_does_not_leak() -> None:
+    report = audit_app(flask_careless)
+    assert report.clean
+    stripped = {(o.name, o.state) for o in report.observations if o.guard == "stripped"}
+    assert ("ad_id", "none") in stripped and ("_pk_id.1.abcd", "only:marketing") in stripped
+
+
+@pytest.mark.parametrize(
+    "app", [flask_unguarded, starlette_unguarded, bare_asgi], ids=["flask", "starlette", "bare"]
+)
+def test_an_unguarded_app_setting_marketing_cookies_leaks(app: Any) -> None:
+    report = audit_app(app, registry)
+    assert not report.guarded and not report.clean
+    leak = next(f for f in report.leaks if f.name == "ad_id")
+    assert leak.category == "marketing" and leak.reached_client
+    assert leak.states == ("none", "necessary-only", "only:statistics")
+    # What a cookieguard in front of it would have done:
+    ads = {o.state: o.guard for o in report.observations if o.name == "ad_id"}
+    assert ads["none"] == "stripped" and ads["all"] == "passed"
+
+
+def test_a_cookie_set_outside_the_middleware_is_a_leak() -> None:
+    report = audit_app(starlette_bypassed)
+    assert names(report.leaks) == {"ad_id"}
+    outside = [o for o in report.observations if o.name == "ad_id" and o.state == "none"]
+    assert outside[0].guard == "bypassed" and outside[0].reached_client
+
+
+def test_the_asgi_lifespan_runs_around_the_requests() -> None:
+    report = audit_app(starlette_lifespan)
+    assert report.clean, report.to_text()
+    assert report.interface == "asgi"
+    assert len(report.observations) == len(report.states)
+
+
+def test_a_request_that_raises_is_an_error() -> None:
+    report = audit_app(starlette_clean, paths=["/boom"])
+    assert not report.clean
+    assert len(report.errors) == len(report.states)
+    assert "the database is down" in report.errors[0].message
+
+
+def test_long_lifetimes_of_optional_cookies_are_warnings() -> None:
+    report = audit_app(starlette_clean)
+    (warning,) = report.long_lived
+    assert warning.name == "ad_id" and "730 days" in warning.message
+    assert report.clean and report.exit_code() == 0 and report.exit_code(strict=True) == 1
+    # A year-long statistics cookie (flask_clean) and a "13 months" declaration are fine.
+    assert audit_app(flask_clean).long_lived == ()
+
+
+def test_declared_durations_over_13_months_are_flagged() -> None:
+    loose = Registry(
+        [Category("necessary", required=True), Category("ads")],
+        [Cookie("sid", "necessary", duration="10 years"), Cookie("ad", "ads", duration="2 years")],
+    )
+    report = audit_app(bare_asgi, loose)
+    assert [(f.name, f.path) for f in report.long_lived] == [("ad", None)]
+
+
+def test_lifetimes() -> None:
+    assert cookie_lifetime("a=1; Max-Age=60; Expires=Wed, 21 Oct 2099 07:28:00 GMT") == 60
+    assert cookie_lifetime("a=1; Expires=Thu, 01 Jan 1970 00:01:40 GMT", now=0) == 100
+    assert cookie_lifetime("a=1; Path=/") is None
+    assert declared_lifetime("13 months") == pytest.approx(395.6 * 86_400, rel=1e-3)
+    assert declared_lifetime("13 months") < CNIL_MAX_LIFETIME < declared_lifetime("14 months")  # type: ignore[operator]
+    assert declared_lifetime("2 Years") == 2 * 31_557_600
+    assert declared_lifetime("session") is None and declared_lifetime("") is None
+
+
+def test_the_audit_leaves_the_app_as_it_found_it() -> None:
+    middleware = find_middleware(flask_clean)
+    assert middleware is flask_clean.extensions["cookieguard"]
+    inner = middleware.app
+    audit_app(flask_clean)
+    assert middleware.app is inner
+
+
+def test_an_unwrapped_app_needs_a_registry() -> None:
+    with pytest.raises(ValueError, match="not wrapped in cookieguard"):
+        audit_app(flask_unguarded)
+    with pytest.raises(TypeError, match="not a WSGI or ASGI application"):
+        audit_app(registry)
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["audit", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("app", ["flask_clean", "starlette_clean", "starlette_lifespan"])
+def test_cli_a_clean_app_exits_0(capsys: pytest.CaptureFixture[str], app: str) -> None:
+    code, out, err = run(capsys, f"{HERE}:{app}", "--path", "/", "--path", "/?page=2")
+    assert code == 0, out
+    assert "result: clean" in out
+    assert err.splitlines() == ["cookieguard audit: GET /", "cookieguard audit: GET /?page=2"]
+
+
+def test_cli_an_undeclared_cookie_exits_1_and_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, f"{HERE}:flask_undeclared")
+    assert code == 1
+    assert "undeclared  'tracker' on GET / is not in the registry" in out
+    assert "tracker  [UNDECLARED]" in out
+
+
+@pytest.mark.parametrize("app", ["flask_unguarded", "starlette_unguarded"])
+def test_cli_an_unguarded_leaking_app_exits_1(capsys: pytest.CaptureFixture[str], app: str) -> None:
+    code, out, _ = run(capsys, f"{HERE}:{app}", "--registry", f"{HERE}:registry")
+    assert code == 1
+    assert "NOT wrapped in cookieguard" in out
+    assert "leak        'ad_id' (marketing) on GET / reached the client without consent" in out
+
+
+def test_cli_strict_fails_on_long_lifetimes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, f"{HERE}:starlette_clean")[0] == 0
+    assert run(capsys, f"{HERE}:starlette_clean", "--strict")[0] == 1
+
+
+def text_findings(text: str) -> list[tuple[str, str]]:
+    lines = text.split("\nfindings:\n", 1)[1].split("\n\nresult:")[0].splitlines()
+    return [(line[2:12].strip(), line[14:]) for line in lines]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("flask_undeclared", "--path", "/", "--path", "/logout"),
+        ("starlette_unguarded", "--registry", f"{HERE}:registry", "--path", "/hotjar"),
+        ("starlette_clean", "--path", "/", "--path", "/boom", "--path", "/hotjar"),
+    ],
+)
+def test_cli_json_parses_and_matches_the_text(
+    capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    app, *rest = argv
+    text_code, text, _ = run(capsys, f"{HERE}:{app}", *rest)
+    json_code, out, _ = run(capsys, f"{HERE}:{app}", *rest, "--format", "json")
+    data = json.loads(out)
+    assert json_code == text_code == 1 and data["clean"] is False
+    from_json = [(f["kind"], f["message"]) for f in data["findings"]]
+    assert from_json and from_json == text_findings(text)
+    seen_in_text = {line.split()[0] for line in text.splitlines() if "  [" in line}
+    assert seen_in_text == {o["name"] for o in data["observations"]}
+
+
+def test_report_json_round_trips() -> None:
+    report = audit_app(starlette_clean, paths=["/", "/hotjar"])
+    data = json.loads(report.to_json())
+    assert data["clean"] is report.clean is False
+    assert len(data["observations"]) == len(report.observations)
+    assert isinstance(report, AuditReport)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nowhere.at.all:app"], "cannot import module 'nowhere.at.all'"),
+        ([f"{HERE}:nothing"], f"module '{HERE}' has no attribute 'nothing'"),
+        ([f"{HERE}:registry"], f"{HERE}:registry is a Registry, not a WSGI or ASGI app"),
+        ([f"{HERE}:flask_unguarded"], "not wrapped in cookieguard: pass --registry"),
+        (
+            [f"{HERE}:flask_unguarded", "--registry", f"{HERE}:YEAR"],
+            "is a int, not a cookieguard.Registry",
+        ),
+        ([f"{HERE}:flask_clean", "--path", "nope"], "paths must start with '/': nope"),
+        (["no-colon"], "'no-colon' is not MODULE:NAME"),
+    ],
+)
+def test_cli_usage_errors_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["audit", *argv])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
