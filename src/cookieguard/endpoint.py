@@ -69,6 +69,9 @@ class ConsentEvent:
     action: str
     request: EndpointRequest
     request_consent: RequestConsent = field(repr=False)
+    # The valid consent the request carried (any revision): the choice this one
+    # replaces, which a consent log keeps as the record's lineage.
+    previous: Consent | None = None
 
 
 class BadRequest(Exception):
@@ -156,7 +159,8 @@ def _save(
     headers = guard.filter_headers(response.headers, state, TEXT_HEADERS)
     if on_consent is not None:
         try:
-            on_consent(ConsentEvent(consent, action, request, state.consent))
+            previous = guard.codec.loads(cookies.get(guard.cookie_name))
+            on_consent(ConsentEvent(consent, action, request, state.consent, previous))
         except Exception:  # a failing consent log must not undo the visitor's choice
             logger.exception("on_consent callback failed for consent %s", consent.consent_id)
     return EndpointResponse(response.status, headers or response.headers, response.body)
