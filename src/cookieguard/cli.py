@@ -95,4 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    # ``python -m cookieguard.cli``: run the importable module, so that the command
+    # modules and this one share one ``UsageError``.
+    from cookieguard.cli import main as _main
+
+    sys.exit(_main())
