@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie, parse_options_header
+from werkzeug.urls import iri_to_uri
 
 from . import assets
 from .consent import Consent, new_consent
@@ -261,8 +262,16 @@ def _describe(guard: Guard, consent: Consent | None, effective: RequestConsent) 
 
 
 def safe_next(target: str) -> str:
-    """``target`` if it is a path on this site, else ``/`` (no open redirect)."""
-    return target if _SAFE_NEXT.fullmatch(target) else "/"
+    """``target`` if it is a path on this site, else ``/`` (no open redirect).
+
+    Non-ASCII characters are percent-encoded: a ``Location`` header is latin-1 at best.
+    """
+    if not isinstance(target, str) or not _SAFE_NEXT.fullmatch(target):
+        return "/"
+    try:
+        return iri_to_uri(target)
+    except UnicodeError:  # a lone surrogate, say
+        return "/"
 
 
 def _prefers_json(accept: str) -> bool:

@@ -65,7 +65,7 @@ class CookieGuardMiddleware:
             environ["HTTP_COOKIE"] = guard.clean_cookie_header(cookie, state.consent)
 
         def guarded_start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None, /
+            status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
         ) -> Callable[[bytes], object]:
             filtered = guard.filter_headers(headers, state, TEXT_HEADERS)
             return start_response(status, headers if filtered is None else filtered, exc_info)
