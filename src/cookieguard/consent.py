@@ -86,7 +86,7 @@ class ConsentCodec:
 
     def loads(self, value: str | bytes | None) -> Consent | None:
         """The consent in ``value``, or None if it is not a valid, fresh one."""
-        if not value or len(value) > _MAX_TOKEN_LENGTH:
+        if not isinstance(value, (str, bytes)) or not value or len(value) > _MAX_TOKEN_LENGTH:
             return None
         if isinstance(value, bytes):
             try:
