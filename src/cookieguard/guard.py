@@ -311,8 +311,8 @@ class Guard:
         for key, value in headers:
             if key.lower() == set_cookie:
                 verdict = self.judge(kind.decode(value), state.consent)
-                if verdict.reason == "unknown" or not verdict.allowed:
-                    self._report(verdict)
+                if verdict.category is None or not verdict.allowed:
+                    self._report(verdict)  # unknown names are reported even when deleted
                 if not verdict.allowed and not self.report_only:
                     changed = True
                     continue
@@ -340,7 +340,7 @@ class Guard:
         return ", ".join(t for t in wanted if t.lower() not in present)
 
     def _report(self, verdict: Verdict) -> None:
-        if verdict.reason == "unknown":
+        if verdict.category is None:
             reported = self._reported_unknown
             if verdict.name not in reported and len(reported) < _MAX_REPORTED_UNKNOWN:
                 reported.add(verdict.name)
