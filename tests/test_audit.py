@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.asgi import CookieGuardMiddleware
@@ -394,3 +396,56 @@ def test_cli_usage_errors_exit_2(
         main(["audit", *argv])
     assert exited.value.code == 2
     assert message in capsys.readouterr().err
+
+
+# -- the examples ----------------------------------------------------------------------
+
+# The page of each example that sets every cookie at once, one of them deliberately
+# undeclared, to show the middleware stripping it.
+DEMO_PAGE = "/set-cookies"
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and href.startswith("/") and not href.startswith("//"):
+            self.paths.append(href.split("#")[0])
+
+
+def example_pages(module: Any) -> list[str]:
+    """The home page and every same-site page it links (the examples link them all)."""
+    if isinstance(module.app, Flask):
+        home = module.app.test_client().get("/").get_data(as_text=True)
+    else:
+        with TestClient(module.app) as client:
+            home = client.get("/").text
+    links = Links()
+    links.feed(home)
+    return list(dict.fromkeys(["/", *(p for p in links.paths if not p.startswith("/static/"))]))
+
+
+@pytest.mark.parametrize("example", ["starlette_app", "flask_app"])
+def test_the_examples_pass_the_audit(capsys: pytest.CaptureFixture[str], example: str) -> None:
+    """Clean on their pages; the demo page's undeclared cookie never reaches the client."""
+    module = pytest.importorskip(
+        f"examples.{example}.app", reason=f"examples/{example}/app.py is not written yet"
+    )
+    pages = example_pages(module)
+    assert DEMO_PAGE in pages and len(pages) >= 3
+    ordinary = [p for p in pages if p != DEMO_PAGE]
+    argv = [f"examples.{example}.app:app", *(a for p in ordinary for a in ("--path", p))]
+    code, out, _ = run(capsys, *argv)
+    assert code == 0, out
+
+    report = audit_app(module.app, paths=pages)
+    assert report.leaks == report.errors == (), report.to_text()
+    assert report.undeclared, "the demo page sets an undeclared cookie on purpose"
+    for finding in report.undeclared:
+        assert finding.path == DEMO_PAGE and not finding.reached_client
+    reached = {o.name for o in report.observations if o.state == "all" and o.reached_client}
+    exact = {c.name for c in module.registry.cookies if not c.is_pattern}
+    assert exact <= reached
