@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, make_response, render_template, request
 
 from cookieguard import Category, Cookie, Registry
-from cookieguard.flask import CookieGuard, current_consent
+from cookieguard.flask import CookieGuard
 
 #: Signs Flask's session and the consent cookie. The built-in key is for local
 #: development only: set ``COOKIEGUARD_EXAMPLE_SECRET`` before exposing the demo.
@@ -239,13 +239,14 @@ DEMO_COOKIES = (
 
 app = Flask(__name__)
 app.secret_key = SECRET_KEY
+# Also makes ``cookieguard`` (banner, assets, allows, ...) a global of every template.
 CookieGuard(app, registry=registry)
 
 
 @app.context_processor
-def consent_context() -> dict[str, Any]:
-    """What every template sees: the visitor's consent and the registry."""
-    return {"consent": current_consent(), "registry": registry}
+def registry_context() -> dict[str, Any]:
+    """The registry, for the pages that list cookies by category."""
+    return {"registry": registry}
 
 
 @app.get("/")

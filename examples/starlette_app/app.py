@@ -26,7 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.asgi import CookieGuardMiddleware
-from cookieguard.starlette import get_consent
+from cookieguard.starlette import template_context
 
 HERE = Path(__file__).parent
 
@@ -165,12 +165,15 @@ DATASETS = {
 }
 
 
-def template_context(request: Request) -> dict[str, Any]:
-    """What every template sees: the visitor's consent and the registry."""
-    return {"consent": get_consent(request), "registry": registry}
+def registry_context(request: Request) -> dict[str, Any]:
+    """The registry, for the pages that list cookies by category."""
+    return {"registry": registry}
 
 
-templates = Jinja2Templates(directory=HERE / "templates", context_processors=[template_context])
+# ``template_context`` puts ``cookieguard`` (banner, assets, allows, ...) in every template.
+templates = Jinja2Templates(
+    directory=HERE / "templates", context_processors=[template_context, registry_context]
+)
 
 
 async def home(request: Request) -> Response:

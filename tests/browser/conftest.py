@@ -1,0 +1,83 @@
+"""Both example apps served for real, and Debian's Chromium driven through playwright.
+
+One browser for the whole session and a fresh context (an empty cookie jar) per
+test. The context can only reach the loopback servers: any other request (the
+YouTube player, say) is aborted, so the suite never touches the network.
+Without /usr/bin/chromium the tests skip, unless ``COOKIEGUARD_REQUIRE_BROWSER=1``
+(as in CI), where they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from examples.flask_app.app import app as flask_app
+from examples.starlette_app.app import app as starlette_app
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from tests.browser.servers import serve_asgi, serve_wsgi
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Anything that is not one of our loopback servers.
+NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1(:\d+)?(/|$))")
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
+            pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="session")
+def base_urls() -> Iterator[dict[str, str]]:
+    """Starlette under uvicorn, Flask under werkzeug, each on a free loopback port."""
+    with serve_asgi(starlette_app) as starlette_url, serve_wsgi(flask_app) as flask_url:
+        yield {"starlette": starlette_url, "flask": flask_url}
+
+
+@pytest.fixture(params=["starlette", "flask"])
+def example(request: pytest.FixtureRequest) -> str:
+    """The name of the example app under test."""
+    return str(request.param)
+
+
+def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
+    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
+    context.route(NOT_LOOPBACK, lambda route: route.abort())
+    return context
+
+
+@pytest.fixture
+def context(browser: Browser, base_urls: dict[str, str], example: str) -> Iterator[BrowserContext]:
+    """A fresh visitor of the example, with JavaScript on."""
+    context = new_context(browser, base_urls[example])
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
