@@ -10,12 +10,12 @@ from pathlib import Path
 
 from examples.flask_app.app import app as flask_app
 from examples.starlette_app.app import app as starlette_app
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import ViewportSize, sync_playwright
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, new_context
 from tests.browser.servers import serve_asgi, serve_wsgi
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
-VIEWPORT = {"width": 1200, "height": 760}
+VIEWPORT: ViewportSize = {"width": 1200, "height": 760}
 
 
 def main() -> None:

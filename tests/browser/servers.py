@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,6 @@ from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
-    from uvicorn._types import ASGIApplication
 
 #: How long a server may take to answer its first request or to stop.
 STARTUP_TIMEOUT = 10.0
@@ -32,7 +31,7 @@ def wait_until_serving(base_url: str) -> None:
 
 
 @contextmanager
-def serve_asgi(app: ASGIApplication) -> Iterator[str]:
+def serve_asgi(app: Callable[..., Awaitable[None]]) -> Iterator[str]:
     """Run ``app`` under uvicorn; yield its base URL, ``http://127.0.0.1:<port>``."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
