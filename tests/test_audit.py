@@ -259,6 +259,13 @@ def test_a_request_that_raises_is_an_error() -> None:
     assert "the database is down" in report.errors[0].message
 
 
+def test_a_missing_page_is_an_error_not_a_clean_audit() -> None:
+    report = audit_app(flask_clean, paths=["/", "/no-such-page"])
+    assert not report.clean
+    assert [f.message for f in report.errors][:1] == ["GET /no-such-page answered 404 (state none)"]
+    assert len(report.errors) == len(report.states)
+
+
 def test_long_lifetimes_of_optional_cookies_are_warnings() -> None:
     report = audit_app(starlette_clean)
     (warning,) = report.long_lived

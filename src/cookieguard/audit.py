@@ -11,7 +11,8 @@ tried to set, and what reached the client. It finds:
   the client (an app not wrapped in cookieguard leaks whatever it sets);
 - **long-lived** cookies of an optional category, kept longer than the 13 months
   the CNIL allows (a warning: it fails the audit only when ``strict``);
-- **errors**, requests the application raised on.
+- **errors**, requests the application raised on, or answered with a 404 (a path
+  that audits nothing) or a 5xx.
 
 When the app is wrapped in cookieguard, the consent cookies are signed with its
 own key and the audit briefly wraps the middleware's inner application to record
@@ -349,7 +350,10 @@ class _AsgiRecorder:
 
 
 class _Client(Protocol):
-    def get(self, path: str, cookie: str | None) -> list[str]: ...
+    def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
+        """The response's status and its ``Set-Cookie`` values."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -357,15 +361,15 @@ class _WsgiClient:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    def get(self, path: str, cookie: str | None) -> list[str]:
+    def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         headers = [("Cookie", cookie)] if cookie else []
         builder = EnvironBuilder(path=path, headers=headers)
         try:
             environ = builder.get_environ()
         finally:
             builder.close()
-        _, _, sent = run_wsgi_app(self.app, environ, buffered=True)
-        return sent.getlist("Set-Cookie")
+        _, status, sent = run_wsgi_app(self.app, environ, buffered=True)
+        return int(status.split(None, 1)[0]), sent.getlist("Set-Cookie")
 
     def close(self) -> None:
         pass
@@ -409,10 +413,10 @@ class _AsgiClient:
         if message["type"] == f"lifespan.{event}.failed":
             raise RuntimeError(f"the application's {event} failed: {message.get('message', '')}")
 
-    def get(self, path: str, cookie: str | None) -> list[str]:
+    def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         return self.loop.run_until_complete(self._get(path, cookie))
 
-    async def _get(self, path: str, cookie: str | None) -> list[str]:
+    async def _get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         path_only, _, query = path.partition("?")
         headers = [(b"host", b"localhost")]
         if cookie:
@@ -435,6 +439,7 @@ class _AsgiClient:
         requested = False
         finished = asyncio.Event()
         set_cookies: list[str] = []
+        status = 500  # an app that never starts its response failed
 
         async def receive() -> dict[str, Any]:
             nonlocal requested
@@ -445,7 +450,9 @@ class _AsgiClient:
             return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 for key, value in message.get("headers") or ():
                     if key.lower() == b"set-cookie":
                         set_cookies.append(value.decode("latin-1"))
@@ -456,7 +463,7 @@ class _AsgiClient:
             await self.app(scope, receive, send)
         finally:
             finished.set()
-        return set_cookies
+        return status, set_cookies
 
     def close(self) -> None:
         try:
@@ -559,10 +566,14 @@ def audit_app(
                         cookie = f"{guard.cookie_name}={guard.codec.dumps(consent)}"
                     recorder.seen.clear()
                     try:
-                        out = client.get(path, cookie)
+                        status, out = client.get(path, cookie)
                     except Exception as exc:
-                        errors.append(_error(path, state.name, exc))
+                        errors.append(
+                            _error(path, state.name, f"raised {type(exc).__name__}: {exc}")
+                        )
                         continue
+                    if status == 404 or status >= 500:
+                        errors.append(_error(path, state.name, f"answered {status}"))
                     observations += _observe(
                         guard, path, state, recorder.seen, out, guarded=middleware is not None
                     )
@@ -621,15 +632,16 @@ def _observe(
     return observations
 
 
-def _error(path: str, state: str, exc: Exception) -> Finding:
+def _error(path: str, state: str, what: str) -> Finding:
+    """A request that did not give a page to audit (an exception, a 404, a 5xx)."""
     return Finding(
         kind="error",
-        name=type(exc).__name__,
+        name="",
         category=None,
         path=path,
         states=(state,),
         reached_client=False,
-        message=f"GET {path} raised {type(exc).__name__}: {exc} (state {state})",
+        message=f"GET {path} {what} (state {state})",
     )
 
 
@@ -744,7 +756,7 @@ def add_parser(subparsers: Any) -> None:
         description="Import a WSGI or ASGI app, call it in-process (no server) for each path "
         "under every consent state (none, necessary only, each category alone, all) and report "
         "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
-        "reached the client without consent, or a request that raised.",
+        "reached the client without consent, or a request that raised or answered 404 or 5xx.",
     )
     parser.add_argument("app", metavar="MODULE:APP", help="e.g. myproject.wsgi:app")
     parser.add_argument(
@@ -759,7 +771,12 @@ def add_parser(subparsers: Any) -> None:
         metavar="MODULE:REGISTRY",
         help="the registry, for an app not wrapped in cookieguard (a wrapped app uses its own)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="the report's form (default: text)",
+    )
     parser.add_argument(
         "--strict",
         action="store_true",
