@@ -695,6 +695,7 @@ def add_parser(subparsers: Any) -> None:
             default=os.environ.get(DB_ENV),
             help=f"the log's SQLAlchemy URL, e.g. sqlite:///consent.db (default: ${DB_ENV})",
         )
+        parser.add_argument("--table-prefix", default="cookieguard_", help="as given to ConsentLog")
         return parser
 
     show = with_db(actions.add_parser("show", help="print a consent and its history"))
@@ -724,7 +725,7 @@ def _open_store(args: argparse.Namespace) -> ConsentStore:
     if not args.db:
         raise UsageError(f"say which consent log to read: --db URL or ${DB_ENV}")
     try:
-        return ConsentStore(args.db)
+        return ConsentStore(args.db, table_prefix=args.table_prefix)
     except ModuleNotFoundError as exc:
         raise UsageError(str(exc)) from exc
     except Exception as exc:  # a malformed URL, an unknown driver
