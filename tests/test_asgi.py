@@ -1,0 +1,249 @@
+"""The ASGI middleware message by message: streaming, WebSocket handshakes, lifespan.
+
+``httpx.ASGITransport`` buffers bodies, so these tests drive the middleware with a
+recording ``send`` and check each message as it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from tests.cases import CONSENT_COOKIE, KEY, REGISTRY, http_scope, token
+
+from cookieguard.asgi import CookieGuardMiddleware
+
+Message = dict[str, Any]
+NOT_CONSENTED = (b"Set-Cookie", b"_pk_id.1=x")
+REQUIRED = (b"set-cookie", b"sessionid=s")
+
+
+def guard(app: Any, **options: Any) -> CookieGuardMiddleware:
+    return CookieGuardMiddleware(app, registry=REGISTRY, secret_key=KEY, **options)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def __call__(self, message: Message) -> None:
+        self.messages.append(message)
+
+
+def run(
+    app: Callable[..., Awaitable[None]],
+    scope: dict[str, Any],
+    incoming: list[Message] | None = None,
+) -> Recorder:
+    queue = list(incoming or [])
+    sent = Recorder()
+
+    async def receive() -> Message:
+        if queue:
+            return queue.pop(0)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    asyncio.run(app(scope, receive, sent))
+    return sent
+
+
+def lowered(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower(), v) for k, v in headers]
+
+
+def test_streaming_body_passes_chunk_by_chunk_unbuffered() -> None:
+    chunks = [b"one ", b"two ", b"three"]
+    sent = Recorder()
+    originals: list[Message] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        start = {"type": "http.response.start", "status": 200, "headers": [NOT_CONSENTED]}
+        start["trailers"] = False
+        originals.append(start)
+        await send(start)
+        assert len(sent.messages) == 1  # the headers went out before any body exists
+        for index, chunk in enumerate(chunks):
+            message = {"type": "http.response.body", "body": chunk, "more_body": True}
+            originals.append(message)
+            await send(message)
+            assert len(sent.messages) == index + 2  # forwarded at once, not buffered
+        last = {"type": "http.response.body", "body": b"", "more_body": False}
+        originals.append(last)
+        await send(last)
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    asyncio.run(guard(app)(http_scope(), receive, sent))
+    assert len(sent.messages) == len(originals)
+    for forwarded, original in zip(sent.messages, originals, strict=True):
+        assert forwarded is original  # the same dict: extension keys survive
+    assert [m["body"] for m in sent.messages[1:4]] == chunks
+    assert sent.messages[0]["trailers"] is False
+    assert lowered(sent.messages[0]["headers"]) == [(b"vary", b"Cookie, Sec-GPC")]
+
+
+def test_start_message_without_headers_key() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 204})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = run(guard(app), http_scope())
+    assert sent.messages[0]["status"] == 204
+    assert "headers" not in sent.messages[0]  # nothing to change, nothing added
+    withdrawing = http_scope(headers=[("Cookie", "_pk_ses.1=1")])
+    sent = run(guard(app), withdrawing)
+    names = [v.split(b"=")[0] for k, v in sent.messages[0]["headers"] if k == b"set-cookie"]
+    assert names == [b"_pk_ses.1"]
+
+
+def test_websocket_accept_headers_filtered() -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen["consent"] = scope["cookieguard.consent"]
+        assert (await receive())["type"] == "websocket.connect"
+        await send(
+            {
+                "type": "websocket.accept",
+                "subprotocol": None,
+                "headers": [REQUIRED, NOT_CONSENTED, (b"x-other", b"1"), (b"SET-COOKIE", b"ads=1")],
+            }
+        )
+        await send({"type": "websocket.send", "text": "hello"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    value = token(["statistics"])
+    scope = http_scope(kind="websocket", headers=[("Cookie", f"{CONSENT_COOKIE}={value}")])
+    sent = run(guard(app), scope, [{"type": "websocket.connect"}])
+    accept = sent.messages[0]
+    assert accept["type"] == "websocket.accept"
+    assert lowered(accept["headers"]) == [
+        REQUIRED,
+        (b"set-cookie", b"_pk_id.1=x"),
+        (b"x-other", b"1"),
+        (b"vary", b"Cookie, Sec-GPC"),
+    ]
+    assert [m["type"] for m in sent.messages[1:]] == ["websocket.send", "websocket.close"]
+    assert seen["consent"].allows("statistics")
+    assert not seen["consent"].allows("marketing")
+
+
+def test_websocket_denial_response_filtered() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 403,
+                "headers": [REQUIRED, NOT_CONSENTED, (b"content-type", b"text/plain")],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": b"denied"})
+
+    sent = run(guard(app), http_scope(kind="websocket"), [{"type": "websocket.connect"}])
+    start, body = sent.messages
+    assert start["status"] == 403
+    assert lowered(start["headers"]) == [
+        REQUIRED,
+        (b"content-type", b"text/plain"),
+        (b"vary", b"Cookie, Sec-GPC"),
+    ]
+    assert body == {"type": "websocket.http.response.body", "body": b"denied"}
+
+
+def test_lifespan_passes_through_untouched() -> None:
+    startup = {"type": "lifespan.startup"}
+    shutdown = {"type": "lifespan.shutdown"}
+    received: list[Message] = []
+    replies: list[Message] = []
+    scopes: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        scopes.append(scope)
+        for reply in (
+            {"type": "lifespan.startup.complete"},
+            {"type": "lifespan.shutdown.complete"},
+        ):
+            received.append(await receive())
+            replies.append(reply)
+            await send(reply)
+
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    sent = run(guard(app), scope, [startup, shutdown])
+    assert received[0] is startup and received[1] is shutdown
+    assert len(sent.messages) == 2
+    assert sent.messages[0] is replies[0] and sent.messages[1] is replies[1]
+    assert scopes == [scope] and scopes[0] is scope
+    assert set(scope) == {"type", "asgi", "state"}
+
+
+def test_lifespan_failure_reaches_the_server() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    sent = run(guard(app), {"type": "lifespan", "asgi": {"version": "3.0"}}, [{"type": "x"}])
+    assert sent.messages == [{"type": "lifespan.startup.failed", "message": "no database"}]
+
+
+def test_app_exceptions_propagate_unchanged() -> None:
+    async def before(scope: Any, receive: Any, send: Any) -> None:
+        raise LookupError("before the response started")
+
+    async def after(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [NOT_CONSENTED]})
+        raise KeyError("after the response started")
+
+    with pytest.raises(LookupError):
+        run(guard(before), http_scope())
+    sent = Recorder()
+
+    async def receive() -> Message:
+        return {"type": "http.request"}
+
+    with pytest.raises(KeyError):
+        asyncio.run(guard(after)(http_scope(), receive, sent))
+    assert lowered(sent.messages[0]["headers"]) == [(b"vary", b"Cookie, Sec-GPC")]
+
+
+def test_non_latin1_bytes_in_set_cookie_never_raise() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = [
+            (b"set-cookie", "\u2603=1".encode()),
+            (b"set-cookie", b"\xffsessionid=1"),
+            (b"set-cookie", b"\xc2\xa0sessionid=1"),
+            (b"set-cookie", b"sessionid=\xff\xfe"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = run(guard(app), http_scope())
+    kept = [v for k, v in sent.messages[0]["headers"] if k == b"set-cookie"]
+    assert kept == [b"sessionid=\xff\xfe"]  # passed byte for byte
+    allowed = run(guard(app, unknown="allow"), http_scope())
+    assert len([k for k, _ in allowed.messages[0]["headers"] if k == b"set-cookie"]) == 4
+
+
+def test_clean_request_rewrites_every_cookie_header() -> None:
+    seen: dict[str, Any] = {}
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen["headers"] = scope["headers"]
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    scope = http_scope(
+        headers=[("Cookie", "sessionid=1; ads=2"), ("Accept", "*/*"), ("Cookie", "_pk_ses.1=3")]
+    )
+    original = list(scope["headers"])
+    run(guard(app, clean_request=True), scope)
+    assert seen["headers"] == [(b"accept", b"*/*"), (b"cookie", b"sessionid=1")]
+    assert scope["headers"] == original  # the server's scope is not edited
+
+    scope = http_scope(headers=[("Cookie", "ads=2")])
+    run(guard(app, clean_request=True), scope)
+    assert seen["headers"] == []  # no cookie left: no empty Cookie header
