@@ -10,27 +10,14 @@ Without /usr/bin/chromium the tests skip, unless ``COOKIEGUARD_REQUIRE_BROWSER=1
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from examples.flask_app.app import app as flask_app
 from examples.starlette_app.app import app as starlette_app
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from tests.browser.chromium import CHROMIUM, launch, new_context
 from tests.browser.servers import serve_asgi, serve_wsgi
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-# Anything that is not one of our loopback servers.
-NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1(:\d+)?(/|$))")
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +33,7 @@ def playwright() -> Iterator[Playwright]:
 
 @pytest.fixture(scope="session")
 def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    browser = launch(playwright)
     yield browser
     browser.close()
 
@@ -62,12 +49,6 @@ def base_urls() -> Iterator[dict[str, str]]:
 def example(request: pytest.FixtureRequest) -> str:
     """The name of the example app under test."""
     return str(request.param)
-
-
-def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
-    context = browser.new_context(base_url=base_url, java_script_enabled=javascript)
-    context.route(NOT_LOOPBACK, lambda route: route.abort())
-    return context
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 from examples.flask_app.app import app as flask_app
 from examples.starlette_app.app import app as starlette_app
 from playwright.sync_api import ViewportSize, sync_playwright
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, new_context
+from tests.browser.chromium import launch, new_context
 from tests.browser.servers import serve_asgi, serve_wsgi
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -25,7 +25,7 @@ def main() -> None:
         serve_wsgi(flask_app) as flask_url,
         sync_playwright() as playwright,
     ):
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         for name, base_url in (("starlette", starlette_url), ("flask", flask_url)):
             context = new_context(browser, base_url)
             page = context.new_page()

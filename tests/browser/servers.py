@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
@@ -52,10 +52,17 @@ def serve_asgi(app: Callable[..., Awaitable[None]]) -> Iterator[str]:
         sock.close()
 
 
+class QuietRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler without the access log (errors are still logged)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 @contextmanager
 def serve_wsgi(app: WSGIApplication) -> Iterator[str]:
     """Run ``app`` under werkzeug's threaded server, as ``flask run`` does."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
-from tests.browser.conftest import new_context
+from tests.browser.chromium import new_context
 
 pytestmark = pytest.mark.browser
 
