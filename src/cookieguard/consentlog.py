@@ -176,7 +176,6 @@ class ConsentRecord:
         }
 
 
-FIELDS = tuple(ConsentRecord.__dataclass_fields__)
 _EXPORT_FIELDS = (
     "consent_id",
     "previous_id",
@@ -583,25 +582,14 @@ class ConsentLog(ConsentStore):
         return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
     def _store_banner(self, banner_hash: str, texts: str) -> None:
+        """Keep the texts behind a banner hash, once: an insert that may find them there."""
         import sqlalchemy as sa
 
-        table = self._tables.banners
+        row = {"banner_hash": banner_hash, "texts": texts, "first_seen": datetime.now(timezone.utc)}
         try:
             with self.engine.begin() as conn:
-                if (
-                    conn.scalar(
-                        sa.select(table.c.banner_hash).where(table.c.banner_hash == banner_hash)
-                    )
-                    is None
-                ):
-                    conn.execute(
-                        table.insert().values(
-                            banner_hash=banner_hash,
-                            texts=texts,
-                            first_seen=datetime.now(timezone.utc),
-                        )
-                    )
-        except sa.exc.IntegrityError:  # another worker stored the same texts first
+                conn.execute(self._tables.banners.insert().values(row))
+        except sa.exc.IntegrityError:  # stored before, by this worker or another one
             pass
         self._known_banners.add(banner_hash)
 
