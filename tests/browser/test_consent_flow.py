@@ -184,6 +184,7 @@ def test_the_same_flow_works_without_javascript(
         assert len(matomo_cookies(context)) == 1
 
         footer_link(page).click()
+        expect(dialog(page)).to_be_visible()
         dialog(page).get_by_label(expected.statistics_label, exact=True).uncheck()
         with consent_saved(page):
             dialog(page).get_by_role("button", name="Save my choices").click()
