@@ -1,0 +1,464 @@
+"""The consent endpoint, through both adapters, as a browser or a script talks to it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from tests.cases import (
+    CONSENT_COOKIE,
+    KEY,
+    REGISTRY,
+    Response,
+    Seen,
+    call_asgi,
+    call_wsgi,
+    raw_asgi_app,
+    raw_wsgi_app,
+    token,
+)
+
+from cookieguard import ConsentCodec, asgi, wsgi
+from cookieguard.endpoint import MAX_BODY, ConsentEvent
+
+PATH = "/cookieguard/consent"
+FORM = "application/x-www-form-urlencoded"
+OPEN_REDIRECTS = [
+    "//evil.example",
+    "//evil.example/path",
+    "https://evil.example",
+    "http://evil.example/",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "\\/evil.example",
+    "javascript:alert(1)",
+    "JavaScript:alert(1)",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/evil.example",
+    "\t//evil.example",
+    " //evil.example",
+    "evil.example",
+    "",
+    "data:text/html,hi",
+]
+
+
+class Client:
+    """One middleware instance and a way to send it requests."""
+
+    def __init__(self, adapter: str, **options: Any) -> None:
+        self.adapter = adapter
+        self.events: list[ConsentEvent] = []
+        options = {"registry": REGISTRY, "secret_key": KEY, **options}
+        self.app_reached = Seen()
+        if adapter == "wsgi":
+            app = raw_wsgi_app([], self.app_reached)
+            self.middleware: Any = wsgi.CookieGuardMiddleware(
+                app, on_consent=self.events.append, **options
+            )
+        else:
+            app = raw_asgi_app([], self.app_reached)
+            self.middleware = asgi.CookieGuardMiddleware(
+                app, on_consent=self.events.append, **options
+            )
+
+    def request(
+        self,
+        method: str,
+        path: str = PATH,
+        *,
+        headers: list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        scheme: str = "http",
+        query: str = "",
+    ) -> Response:
+        headers = list(headers or [])
+        if not any(name.lower() == "host" for name, _ in headers):
+            headers.insert(0, ("Host", "testserver"))
+        call = call_wsgi if self.adapter == "wsgi" else call_asgi
+        return call(
+            self.middleware,
+            method=method,
+            path=path,
+            headers=headers,
+            body=body,
+            scheme=scheme,
+            query=query,
+        )
+
+    def post_form(
+        self, fields: list[tuple[str, str]], headers: list[tuple[str, str]] | None = None, **kw: Any
+    ) -> Response:
+        body = urlencode(fields).encode()
+        return self.request(
+            "POST", headers=[("Content-Type", FORM), *(headers or [])], body=body, **kw
+        )
+
+    def post_json(
+        self, data: Any, headers: list[tuple[str, str]] | None = None, **kw: Any
+    ) -> Response:
+        body = json.dumps(data).encode()
+        return self.request(
+            "POST",
+            headers=[("Content-Type", "application/json"), *(headers or [])],
+            body=body,
+            **kw,
+        )
+
+
+@pytest.fixture(params=["wsgi", "asgi"])
+def adapter(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def client(adapter: str) -> Client:
+    return Client(adapter)
+
+
+def consent_set_cookie(response: Response) -> str:
+    (value,) = [v for v in response.set_cookies if v.startswith(f"{CONSENT_COOKIE}=")]
+    return value
+
+
+def attributes(set_cookie: str) -> dict[str, str]:
+    pairs = [part.strip().partition("=") for part in set_cookie.split(";")[1:]]
+    return {key.lower(): value for key, _, value in pairs}
+
+
+def stored(response: Response) -> Any:
+    value = consent_set_cookie(response).partition(";")[0].partition("=")[2]
+    consent = ConsentCodec(KEY).loads(value)
+    assert consent is not None
+    return consent
+
+
+def body(response: Response) -> Any:
+    assert response.values("content-type") == ["application/json"]
+    return json.loads(response.body)
+
+
+# -- saving a choice ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "granted"),
+    [
+        ([("action", "accept_all")], {"necessary", "preferences", "statistics", "marketing"}),
+        ([("action", "reject_all")], {"necessary"}),
+        ([("action", "reject_all"), ("categories", "statistics")], {"necessary"}),
+        (
+            [("action", "save"), ("categories", "statistics"), ("categories", "marketing")],
+            {"necessary", "statistics", "marketing"},
+        ),
+        ([("action", "save")], {"necessary"}),
+        ([("categories", "preferences")], {"necessary", "preferences"}),
+    ],
+)
+def test_form_post_saves_and_redirects(
+    client: Client, fields: list[tuple[str, str]], granted: set[str]
+) -> None:
+    response = client.post_form(fields)
+    assert response.status == 303
+    assert response.values("location") == ["/"]
+    consent = stored(response)
+    assert consent.granted | {"necessary"} == granted
+    assert consent.revision == REGISTRY.revision
+    assert uuid.UUID(consent.consent_id).version == 4
+    assert client.app_reached.consent is None  # the endpoint answered, not the app
+
+
+@pytest.mark.parametrize(
+    ("data", "granted"),
+    [
+        ({"action": "accept_all"}, ["necessary", "preferences", "statistics", "marketing"]),
+        ({"action": "reject_all"}, ["necessary"]),
+        ({"categories": ["marketing", "statistics"]}, ["necessary", "statistics", "marketing"]),
+        ({"action": "save", "categories": []}, ["necessary"]),
+    ],
+)
+def test_json_post_answers_json(client: Client, data: Any, granted: list[str]) -> None:
+    response = client.post_json(data)
+    assert response.status == 200
+    answer = body(response)
+    assert answer["granted"] == granted
+    assert answer["revision"] == REGISTRY.revision
+    assert answer["consent_id"] == stored(response).consent_id
+    assert set(granted) == stored(response).granted | {"necessary"}
+
+
+def test_form_post_answers_json_when_accept_prefers_it(client: Client) -> None:
+    response = client.post_form(
+        [("action", "save"), ("categories", "statistics")],
+        headers=[("Accept", "application/json")],
+    )
+    assert response.status == 200
+    assert body(response)["granted"] == ["necessary", "statistics"]
+    browser = client.post_form(
+        [("action", "accept_all")], headers=[("Accept", "text/html,application/json;q=0.9,*/*")]
+    )
+    assert browser.status == 303
+
+
+def test_consent_cookie_attributes(adapter: str) -> None:
+    client = Client(adapter, max_age=1234)
+    plain = attributes(consent_set_cookie(client.post_form([("action", "accept_all")])))
+    assert plain["max-age"] == "1234"
+    assert plain["path"] == "/"
+    assert plain["samesite"] == "Lax"
+    assert "httponly" in plain
+    assert "secure" not in plain
+    assert "domain" not in plain
+    secure = client.post_form([("action", "accept_all")], scheme="https")
+    assert "secure" in attributes(consent_set_cookie(secure))
+
+
+def test_custom_cookie_name_and_path(adapter: str) -> None:
+    client = Client(adapter, cookie_name="cg", consent_path="/privacy/consent")
+    response = client.request(
+        "POST",
+        "/privacy/consent",
+        headers=[("Content-Type", FORM)],
+        body=b"action=accept_all",
+    )
+    assert response.status == 303
+    assert [v.partition("=")[0] for v in response.set_cookies] == ["cg"]
+    assert client.request("POST", PATH).body == b"hello"  # the old path is the app's
+
+
+def test_every_saved_consent_is_new(client: Client) -> None:
+    first = stored(client.post_form([("action", "accept_all")]))
+    second = stored(client.post_form([("action", "accept_all")]))
+    assert first.consent_id != second.consent_id
+    assert uuid.UUID(second.consent_id).version == 4
+
+
+def test_on_consent_receives_the_saved_consent(client: Client) -> None:
+    response = client.post_form([("action", "save"), ("categories", "statistics")])
+    (event,) = client.events
+    assert event.action == "save"
+    assert event.consent.consent_id == stored(response).consent_id
+    assert event.consent.granted == stored(response).granted == {"necessary", "statistics"}
+
+
+@pytest.mark.parametrize(
+    "target", ["/", "/page", "/page?tab=2#cookies", "/a/b/../c", "/p?next=//evil.example"]
+)
+def test_same_site_next(client: Client, target: str) -> None:
+    response = client.post_form([("action", "accept_all"), ("next", target)])
+    assert response.status == 303
+    assert response.values("location") == [target]
+
+
+def test_next_from_the_query_string(client: Client) -> None:
+    response = client.post_form([("action", "accept_all")], query="next=%2Fdatasets")
+    assert response.values("location") == ["/datasets"]
+
+
+def test_non_ascii_next_is_percent_encoded(client: Client) -> None:
+    response = client.post_form([("action", "accept_all"), ("next", "/préférences/\u2603")])
+    assert response.status == 303
+    assert response.values("location") == ["/pr%C3%A9f%C3%A9rences/%E2%98%83"]
+
+
+@pytest.mark.parametrize("target", OPEN_REDIRECTS, ids=repr)
+def test_open_redirects_fall_back_to_root(client: Client, target: str) -> None:
+    response = client.post_form([("action", "accept_all"), ("next", target)])
+    assert response.status == 303
+    assert response.values("location") == ["/"]
+
+
+# -- reading the current choice ----------------------------------------------------
+
+
+def test_get_without_consent(client: Client) -> None:
+    response = client.request("GET")
+    assert response.status == 200
+    answer = body(response)
+    assert answer["granted"] == ["necessary"]
+    assert answer["revision"] == REGISTRY.revision
+    assert answer["consent_id"] is None
+    assert response.set_cookies == []
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        token(["statistics"], revision=1),
+        token(["statistics"], key="another-key"),
+        "garbage",
+        token(["statistics"], age=10**8),
+    ],
+    ids=["stale", "forged", "garbage", "expired"],
+)
+def test_get_with_invalid_consent(client: Client, value: str) -> None:
+    response = client.request("GET", headers=[("Cookie", f"{CONSENT_COOKIE}={value}")])
+    answer = body(response)
+    assert answer["granted"] == ["necessary"]
+    assert answer["consent_id"] is None
+
+
+def test_get_with_consent(client: Client) -> None:
+    value = token(["marketing", "statistics"], consent_id="c0ffee00-0000-4000-8000-000000000000")
+    response = client.request("GET", headers=[("Cookie", f"{CONSENT_COOKIE}={value}")])
+    answer = body(response)
+    assert answer["granted"] == ["necessary", "statistics", "marketing"]
+    assert answer["consent_id"] == "c0ffee00-0000-4000-8000-000000000000"
+
+
+# -- withdrawal --------------------------------------------------------------------
+
+
+def test_withdrawing_deletes_the_cookies_the_request_carries(client: Client) -> None:
+    cookie = f"sessionid=s; _pk_id.1.ab=x; ads=y; {CONSENT_COOKIE}={token(['statistics'])}"
+    response = client.post_form(
+        [("action", "save"), ("categories", "marketing")], headers=[("Cookie", cookie)]
+    )
+    assert response.status == 303
+    deletions = {
+        v.partition("=")[0]: attributes(v)
+        for v in response.set_cookies
+        if not v.startswith(CONSENT_COOKIE)
+    }
+    assert set(deletions) == {"_pk_id.1.ab"}
+    assert deletions["_pk_id.1.ab"]["max-age"] == "0"
+    assert deletions["_pk_id.1.ab"]["path"] == "/stats"
+    assert stored(response).granted == {"necessary", "marketing"}
+
+
+# -- refusals ------------------------------------------------------------------------
+
+CARRIED = ("Cookie", f"_pk_id.1=x; {CONSENT_COOKIE}={token(['statistics'])}")
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Sec-Fetch-Site", "cross-site")],
+        [("Sec-Fetch-Site", "Cross-Site"), ("Origin", "http://testserver")],
+        [("Origin", "null")],
+        [("Origin", "https://evil.example")],
+        [("Origin", "http://testserver.evil.example")],
+        [("Origin", "https://testserver")],  # another scheme is another origin
+        [("Origin", "http://testserver:8080")],
+    ],
+    ids=repr,
+)
+def test_cross_site_post_is_refused(client: Client, headers: list[tuple[str, str]]) -> None:
+    response = client.post_form([("action", "accept_all")], headers=[*headers, CARRIED])
+    assert response.status == 403
+    assert response.set_cookies == []
+    assert client.events == []
+
+
+@pytest.mark.parametrize(
+    ("scheme", "host", "origin"),
+    [
+        ("http", "testserver", "http://testserver"),
+        ("http", "testserver", "http://testserver:80"),
+        ("http", "testserver:80", "http://testserver"),
+        ("https", "testserver", "https://testserver:443"),
+        ("https", "TestServer:443", "https://testserver"),
+        ("http", "testserver:8000", "http://testserver:8000"),
+    ],
+)
+def test_same_origin_post_is_accepted(client: Client, scheme: str, host: str, origin: str) -> None:
+    response = client.post_form(
+        [("action", "accept_all")],
+        headers=[("Host", host), ("Origin", origin), ("Sec-Fetch-Site", "same-origin")],
+        scheme=scheme,
+    )
+    assert response.status == 303
+
+
+def test_allowed_origins_let_one_through(adapter: str) -> None:
+    client = Client(adapter, allowed_origins=["https://www.example.test"])
+    allowed = client.post_form(
+        [("action", "accept_all")], headers=[("Origin", "https://www.example.test")]
+    )
+    assert allowed.status == 303
+    refused = client.post_form(
+        [("action", "accept_all")], headers=[("Origin", "https://other.example.test")]
+    )
+    assert refused.status == 403
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ([("action", "save"), ("categories", "advertising")], "advertising"),
+        ([("categories", "statistics"), ("categories", "Statistics")], "Statistics"),
+        ([("action", "accept_everything")], "accept_everything"),
+        ([("action", "")], "''"),
+    ],
+)
+def test_unknown_category_or_action_is_400_naming_it(
+    client: Client, fields: list[tuple[str, str]], named: str
+) -> None:
+    response = client.post_form(fields, headers=[CARRIED])
+    assert response.status == 400
+    assert named in body(response)["error"]
+    assert response.set_cookies == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"categories": ["nope"]}, {"action": "nope"}, {"categories": "statistics"}, [1], "x"],
+    ids=repr,
+)
+def test_bad_json_is_400(client: Client, data: Any) -> None:
+    response = client.post_json(data, headers=[CARRIED])
+    assert response.status == 400
+    assert response.set_cookies == []
+
+
+@pytest.mark.parametrize(
+    ("content_type", "payload", "status"),
+    [
+        ("application/json", b"{not json", 400),
+        ("application/json", b"\xff\xfe", 400),
+        ("application/json", b"[" * 10_000, 400),
+        ("text/plain", b"action=accept_all", 415),
+        (FORM, b"", 400),
+        (FORM, b"%%%\xff", 400),
+        ("multipart/form-data", b"garbage", 400),
+    ],
+    ids=["bad-json", "bad-utf8-json", "deep-json", "text", "empty-form", "bad-form", "multipart"],
+)
+def test_malformed_bodies_never_set_a_cookie(
+    client: Client, content_type: str, payload: bytes, status: int
+) -> None:
+    response = client.request(
+        "POST", headers=[("Content-Type", content_type), CARRIED], body=payload
+    )
+    assert response.status == status
+    assert response.set_cookies == []
+
+
+def test_oversized_body_is_refused(client: Client) -> None:
+    payload = b"action=accept_all&next=/" + b"a" * MAX_BODY
+    response = client.request("POST", headers=[("Content-Type", FORM)], body=payload)
+    assert response.status == 413
+    assert response.set_cookies == []
+
+
+def test_other_methods_are_405(client: Client) -> None:
+    response = client.request("DELETE")
+    assert response.status == 405
+    assert "POST" in response.values("allow")[0]
+    assert response.set_cookies == []
+
+
+# -- Global Privacy Control support resource -----------------------------------------
+
+
+def test_gpc_well_known_resource(adapter: str) -> None:
+    response = Client(adapter).request("GET", "/.well-known/gpc.json")
+    assert response.status == 200
+    assert body(response)["gpc"] is True
+    ignored = Client(adapter, honor_gpc=False).request("GET", "/.well-known/gpc.json")
+    assert ignored.body == b"hello"  # the app's own answer
