@@ -1,0 +1,135 @@
+"""Declaring the registry: construction errors, glob semantics, the consent cookie."""
+
+from __future__ import annotations
+
+import pytest
+from tests.cases import KEY, REGISTRY
+
+from cookieguard import Category, Cookie, Registry
+from cookieguard.guard import Guard
+
+NECESSARY = Category("necessary", required=True)
+
+
+def registry(*cookies: Cookie, categories: tuple[Category, ...] = ()) -> Registry:
+    return Registry(
+        [NECESSARY, Category("statistics"), Category("marketing"), *categories], list(cookies)
+    )
+
+
+def test_contract_example() -> None:
+    assert REGISTRY.category_of("_pk_id.1.abcd") == "statistics"
+    assert REGISTRY.category_of("nope") is None
+    assert REGISTRY.category_of("sessionid") == "necessary"
+    assert REGISTRY.required_categories == {"necessary"}
+
+
+def test_undeclared_category_names_the_cookie_and_category() -> None:
+    with pytest.raises(ValueError, match=r"'_ga'.*'analytics'"):
+        registry(Cookie("_ga", "analytics"))
+
+
+def test_duplicate_category_is_named() -> None:
+    with pytest.raises(ValueError, match="'statistics'"):
+        Registry([NECESSARY, Category("statistics"), Category("statistics")], [])
+
+
+def test_no_required_category() -> None:
+    with pytest.raises(ValueError, match="required"):
+        Registry([Category("statistics")], [Cookie("_ga", "statistics")])
+
+
+def test_duplicate_exact_cookie_is_named() -> None:
+    with pytest.raises(ValueError, match="'_ga'"):
+        registry(Cookie("_ga", "statistics"), Cookie("_ga", "marketing"))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "matches"),
+    [
+        ("_pk_id.*", "_pk_id.1.abcd", True),
+        ("_pk_id.*", "_pk_id.", True),  # * matches the empty run
+        ("_pk_id.*", "_pk_id", False),
+        ("_pk_id.*", "_pk_idX1", False),  # . is literal
+        ("_pk_id.*", "x_pk_id.1", False),  # the whole name
+        ("_pk_id.*", "_PK_ID.1", False),  # case-sensitive
+        ("*", "", False),  # an empty name is never declared
+        ("*", "anything", True),
+        ("a*b*c", "abc", True),
+        ("a*b*c", "aXbYc", True),
+        ("a*b*c", "aXbY", False),
+        ("cookielawinfo-checkbox-*", "cookielawinfo-checkbox-analytics", True),
+        ("id?*", "id?1", True),  # ? is literal
+        ("id?*", "idx1", False),
+        ("[ab]*", "[ab]x", True),  # [ is literal
+        ("[ab]*", "ax", False),
+        ("a+*", "aa", False),  # regex characters are literal
+        ("a+*", "a+", True),
+        ("x*", "x\nnewline", True),
+        ("*.$", "a.$", True),
+        ("*.$", "a.", False),
+    ],
+)
+def test_glob_semantics(pattern: str, name: str, matches: bool) -> None:
+    found = registry(Cookie(pattern, "statistics")).category_of(name)
+    assert found == ("statistics" if matches else None)
+
+
+def test_exact_names_win_over_patterns() -> None:
+    reg = registry(Cookie("_pk_*", "statistics"), Cookie("_pk_ref", "marketing"))
+    assert reg.category_of("_pk_ref") == "marketing"
+    assert reg.category_of("_pk_ref2") == "statistics"
+
+
+def test_patterns_tried_in_declaration_order() -> None:
+    first = registry(Cookie("_pk_*", "statistics"), Cookie("_pk_id*", "marketing"))
+    assert first.category_of("_pk_id.1") == "statistics"
+    second = registry(Cookie("_pk_id*", "marketing"), Cookie("_pk_*", "statistics"))
+    assert second.category_of("_pk_id.1") == "marketing"
+    assert second.category_of("_pk_ses.1") == "statistics"
+    assert second.lookup("_pk_ses.1") == Cookie("_pk_*", "statistics")
+
+
+def test_many_patterns() -> None:
+    cookies = [Cookie(f"p{i}_*", "statistics" if i % 2 else "marketing") for i in range(500)]
+    reg = registry(*cookies)
+    assert reg.category_of("p499_x") == "statistics"
+    assert reg.category_of("p498_x") == "marketing"
+    assert reg.category_of("p500_x") is None
+
+
+def test_names_are_case_sensitive() -> None:
+    reg = registry(Cookie("SessionID", "necessary"))
+    assert reg.category_of("SessionID") == "necessary"
+    assert reg.category_of("sessionid") is None
+
+
+def test_consent_cookie_is_always_necessary() -> None:
+    assert REGISTRY.category_of("cookies_preferences") == "necessary"
+    # Even when the registry mistakenly declares it elsewhere.
+    reg = registry(Cookie("cookies_preferences", "marketing"))
+    assert reg.category_of("cookies_preferences") == "necessary"
+
+
+def test_custom_consent_cookie_name_is_necessary() -> None:
+    guard = Guard.create(registry=REGISTRY, secret_key=KEY, cookie_name="cg_consent")
+    assert guard.registry.category_of("cg_consent") == "necessary"
+    assert REGISTRY.with_consent_cookie("cg_consent").category_of("cg_consent") == "necessary"
+    assert REGISTRY.category_of("cg_consent") is None  # the original is unchanged
+
+
+def test_declarations_are_kept() -> None:
+    stats = REGISTRY.cookies_in("statistics")
+    assert [c.name for c in stats] == ["_pk_id.*", "_pk_ses.*"]
+    assert REGISTRY.category("marketing").gpc_opt_out
+    assert REGISTRY.category("statistics").title == "Statistics"
+    assert Category("social_media").title == "Social media"
+    with pytest.raises(KeyError):
+        REGISTRY.category("nope")
+
+
+def test_immutable() -> None:
+    with pytest.raises(AttributeError):
+        REGISTRY.revision = 3  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        NECESSARY.required = False  # type: ignore[misc]
