@@ -12,7 +12,9 @@ from importlib.resources import files
 from pathlib import Path
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask, make_response, render_template_string
+from flask import Response as FlaskResponse
+from playwright.sync_api import BrowserContext, sync_playwright
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -71,8 +73,10 @@ def flask_app(registry: Registry = REGISTRY) -> Flask:
     app.secret_key = SECRET
 
     @app.get("/")
-    def home() -> str:
-        return render_template_string(PAGE)
+    def home() -> FlaskResponse:
+        response = make_response(render_template_string(PAGE))
+        response.set_cookie("_pk_id.1.abcd", "visitor", httponly=True)  # statistics
+        return response
 
     @app.get("/stats.js")
     def stats() -> tuple[str, int, dict[str, str]]:
@@ -397,6 +401,10 @@ def test_mounted_under_a_prefix_the_forms_post_to_the_prefixed_endpoint() -> Non
 CHROMIUM = Path("/usr/bin/chromium")
 
 
+def jar(context: BrowserContext) -> set[str]:
+    return {cookie["name"] for cookie in context.cookies()}
+
+
 @pytest.mark.browser
 def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts() -> None:
     if not CHROMIUM.exists():
@@ -404,8 +412,6 @@ def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts()
         if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
             pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
     server = make_server("127.0.0.1", 0, flask_app(), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -441,8 +447,20 @@ def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts()
             assert page.locator("#cookieguard-banner").count() == 0
             assert dialog.is_hidden()
             assert page.evaluate("window.marker") == "same page"  # no reload
-            jar = {cookie["name"] for cookie in context.cookies()}
-            assert jar == {"cookies_preferences"}
+            assert jar(context) == {"cookies_preferences"}
+
+            page.reload()  # the server may now set the statistics cookie
+            assert jar(context) == {"cookies_preferences", "_pk_id.1.abcd"}
+            consent_id = page.locator("#consent-id").inner_text()
+            page.locator(".cookieguard-preferences-link").click()
+            assert dialog.is_visible()
+            assert page.locator("[data-cookieguard-consent-id]").inner_text() == consent_id
+            assert page.locator('input[value="statistics"]').is_checked()
+            with page.expect_navigation():  # a withdrawal reloads the page
+                page.locator("#cookieguard-preferences-reject-all").click()
+            assert jar(context) == {"cookies_preferences"}  # HttpOnly, and still deleted
+            assert page.locator("body[data-stats]").count() == 0
+            assert page.locator("#cookieguard-banner").count() == 0
             browser.close()
     finally:
         server.shutdown()
