@@ -5,7 +5,9 @@ cookie proves it only while the visitor keeps it; this log keeps the server's
 side: who (a consent id, never a name), when, what was granted, and a hash of the
 declarations and of the banner text the visitor was shown.
 
-:class:`ConsentLog` is the middleware's ``on_consent`` callback::
+:class:`ConsentLog` is the middleware's ``on_consent`` callback:
+
+.. code-block:: python
 
     CookieGuardMiddleware(app, registry=registry, secret_key=key,
                           on_consent=ConsentLog("sqlite:///consent.db", registry=registry))
