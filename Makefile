@@ -26,13 +26,18 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-## test: lint, then the whole test suite
+## test: lint, then the whole test suite (which also builds the docs with --strict,
+## runs every code block of the docs, and installs the built wheel in a throwaway venv)
 test: lint
 	$(BIN)/pytest
 
 ## bench: the benchmarks, side by side with their peers
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+## docs: build the documentation site into site/, strictly, as the tests do
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache
