@@ -47,7 +47,9 @@ class Consent:
 
 
 def _as_list(secret_key: str | bytes | Sequence[str | bytes]) -> list[bytes]:
-    keys = [secret_key] if isinstance(secret_key, (str, bytes)) else list(secret_key)
+    if isinstance(secret_key, (str, bytes)):
+        secret_key = [secret_key]
+    keys = list(secret_key) if isinstance(secret_key, (list, tuple)) else []
     if not keys or any(not k or not isinstance(k, (str, bytes)) for k in keys):
         raise ValueError("secret_key must be a non-empty string or a list of them")
     return [k.encode() if isinstance(k, str) else k for k in keys]
