@@ -10,6 +10,7 @@
   var endpoint = root.getAttribute("data-cookieguard-endpoint");
   var allowed = words(root.getAttribute("data-cookieguard-allowed"));
   var opener = null;
+  var lastClicked = null;
 
   function words(value) {
     return (value || "").split(/\s+/).filter(Boolean);
@@ -123,7 +124,7 @@
 
   function submit(event) {
     var form = event.target;
-    var button = event.submitter;
+    var button = event.submitter || lastClicked; // older browsers lack submitter
     var action = button && button.name === "action" ? button.value : "save";
     var categories = Array.prototype.map.call(
       form.querySelectorAll('input[name="categories"]:checked'),
@@ -154,6 +155,7 @@
     form.addEventListener("submit", submit);
   });
   document.addEventListener("click", function (event) {
+    lastClicked = event.target.closest && event.target.closest("[data-cookieguard-action]");
     var target = event.target.closest && event.target.closest("[data-cookieguard-open], [data-cookieguard-close]");
     if (!target) return;
     if (target.hasAttribute("data-cookieguard-open")) openDialog(event);
