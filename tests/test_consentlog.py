@@ -447,6 +447,11 @@ def test_a_log_written_by_a_newer_version_is_refused(
         log.open()
 
 
+def test_an_in_memory_database_is_refused_since_no_record_would_last() -> None:
+    with pytest.raises(ValueError, match="SQLite file"):
+        ConsentLog("sqlite://", registry=REGISTRY)
+
+
 def test_without_sqlalchemy_the_log_says_what_to_install(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

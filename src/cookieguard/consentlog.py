@@ -275,6 +275,9 @@ def _make_engine(url: str) -> Engine:
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        engine.dispose()  # each thread would get a database of its own, and lose it
+        raise ValueError(f"give the consent log an SQLite file (sqlite:///consent.db), not {url!r}")
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
