@@ -27,6 +27,7 @@ from werkzeug.test import Client
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.asgi import CookieGuardMiddleware
+from cookieguard.consent_mode import CONSENT_TYPES
 from cookieguard.flask import CookieGuard
 from cookieguard.starlette import template_context
 
@@ -399,69 +400,112 @@ def test_mounted_under_a_prefix_the_forms_post_to_the_prefixed_endpoint() -> Non
 # -- the real thing, in Chromium -----------------------------------------------------
 
 CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The page's Content Security Policy: no inline script, no inline style, nothing foreign.
+CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-src 'self'"
 
 
 def jar(context: BrowserContext) -> set[str]:
     return {cookie["name"] for cookie in context.cookies()}
 
 
-@pytest.mark.browser
-def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts() -> None:
+@pytest.fixture
+def chromium() -> Iterator[BrowserContext]:
+    """A fresh Chromium visitor of :func:`flask_app` served on loopback, under a strict CSP."""
     if not CHROMIUM.exists():
         reason = f"Debian's Chromium is not installed at {CHROMIUM}"
         if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
             pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
         pytest.skip(reason)
-    server = make_server("127.0.0.1", 0, flask_app(), threaded=True)
+    app = flask_app()
+    app.after_request(lambda response: _with_csp(response))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM),
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}")
             context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())
-            page = context.new_page()
-            page.goto("/")
-            page.evaluate("window.marker = 'same page'")
-            page.locator("#cookieguard-banner-customize").click()
-            dialog = page.locator("#cookieguard-preferences")
-            assert dialog.is_visible()
-            assert page.evaluate("document.activeElement.value") == "statistics"
-            page.keyboard.press("Escape")
-            assert dialog.is_hidden()
-            assert page.evaluate("document.activeElement.id") == "cookieguard-banner-customize"
-            page.keyboard.press("Enter")
-            page.locator('input[value="statistics"]').check()
-            page.locator("#cookieguard-preferences-save").click()
-            page.locator("body[data-stats='on']").wait_for()  # the gated script ran
-            assert page.locator("#cookieguard-banner").count() == 0
-            assert dialog.is_hidden()
-            assert page.evaluate("window.marker") == "same page"  # no reload
-            assert jar(context) == {"cookies_preferences"}
-
-            page.reload()  # the server may now set the statistics cookie
-            assert jar(context) == {"cookies_preferences", "_pk_id.1.abcd"}
-            consent_id = page.locator("#consent-id").inner_text()
-            page.locator(".cookieguard-preferences-link").click()
-            assert dialog.is_visible()
-            assert page.locator("[data-cookieguard-consent-id]").inner_text() == consent_id
-            assert page.locator('input[value="statistics"]').is_checked()
-            with page.expect_navigation():  # a withdrawal reloads the page
-                page.locator("#cookieguard-preferences-reject-all").click()
-            assert jar(context) == {"cookies_preferences"}  # HttpOnly, and still deleted
-            assert page.locator("body[data-stats]").count() == 0
-            assert page.locator("#cookieguard-banner").count() == 0
+            yield context
             browser.close()
     finally:
         server.shutdown()
         thread.join()
+
+
+def _with_csp(response: FlaskResponse) -> FlaskResponse:
+    response.headers["Content-Security-Policy"] = CSP
+    return response
+
+
+@pytest.mark.browser
+def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts(
+    chromium: BrowserContext,
+) -> None:
+    page = chromium.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text))
+    page.goto("/")
+    page.evaluate("window.marker = 'same page'")
+    page.locator("#cookieguard-banner-customize").click()
+    dialog = page.locator("#cookieguard-preferences")
+    assert dialog.is_visible()
+    assert page.evaluate("document.activeElement.value") == "statistics"
+    page.keyboard.press("Escape")
+    assert dialog.is_hidden()
+    assert page.evaluate("document.activeElement.id") == "cookieguard-banner-customize"
+    page.keyboard.press("Enter")
+    page.locator('input[value="statistics"]').check()
+    page.locator("#cookieguard-preferences-save").click()
+    page.locator("body[data-stats='on']").wait_for()  # the gated script ran
+    assert page.locator("#cookieguard-banner").count() == 0
+    assert dialog.is_hidden()
+    assert page.evaluate("window.marker") == "same page"  # no reload
+    assert jar(chromium) == {"cookies_preferences"}
+    assert [text for text in violations if "Content Security Policy" in text] == []
+
+    page.reload()  # the server may now set the statistics cookie
+    assert jar(chromium) == {"cookies_preferences", "_pk_id.1.abcd"}
+    consent_id = page.locator("#consent-id").inner_text()
+    page.locator(".cookieguard-preferences-link").click()
+    assert dialog.is_visible()
+    assert page.locator("[data-cookieguard-consent-id]").inner_text() == consent_id
+    assert page.locator('input[value="statistics"]').is_checked()
+    with page.expect_navigation():  # a withdrawal reloads the page
+        page.locator("#cookieguard-preferences-reject-all").click()
+    assert jar(chromium) == {"cookies_preferences"}  # HttpOnly, and still deleted
+    assert page.locator("body[data-stats]").count() == 0
+    assert page.locator("#cookieguard-banner").count() == 0
+
+
+@pytest.mark.browser
+def test_consent_mode_defaults_then_updates_after_a_choice_on_the_page(
+    chromium: BrowserContext,
+) -> None:
+    page = chromium.new_page()
+    page.goto("/")
+    read = "Array.from(window.dataLayer, (entry) => Array.from(entry))"
+    nothing = {**dict.fromkeys(CONSENT_TYPES, "denied"), "security_storage": "granted"}
+    # The registry has no preferences category: nothing grants the functionality types.
+    everything = {
+        **dict.fromkeys(CONSENT_TYPES, "granted"),
+        "functionality_storage": "denied",
+        "personalization_storage": "denied",
+    }
+    assert page.evaluate(read) == [["consent", "default", nothing]]
+    page.locator("#cookieguard-banner-accept-all").click()
+    page.locator("#cookieguard-banner").wait_for(state="detached")
+    assert page.evaluate(read) == [
+        ["consent", "default", nothing],
+        ["consent", "update", everything],
+    ]
+    page.reload()
+    assert page.evaluate(read) == [["consent", "default", everything]]
