@@ -16,6 +16,9 @@ __all__ = ["DEFAULT_CONSENT_COOKIE", "Category", "Cookie", "Registry"]
 
 #: The name of the consent cookie unless the middleware is told otherwise.
 DEFAULT_CONSENT_COOKIE = "cookies_preferences"
+# Glob answers remembered per registry: a site sets the same few names over and over,
+# and one regex over hundreds of patterns costs microseconds per name.
+_MATCH_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,7 @@ class Registry:
     _patterns: tuple[Cookie, ...] = field(init=False, repr=False, compare=False)
     _pattern_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     _required: frozenset[str] = field(init=False, repr=False, compare=False)
+    _matched: dict[str, Cookie | None] = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -156,6 +160,7 @@ class Registry:
         set_(self, "_patterns", tuple(patterns))
         set_(self, "_pattern_re", pattern_re)
         set_(self, "_required", required)
+        set_(self, "_matched", {})
 
     # -- lookups ---------------------------------------------------------------
 
@@ -181,10 +186,20 @@ class Registry:
         cookie = self._exact.get(cookie_name)
         if cookie is not None or self._pattern_re is None or not cookie_name:
             return cookie
+        matched = self._matched
+        try:
+            return matched[cookie_name]
+        except KeyError:
+            pass
         match = self._pattern_re.fullmatch(cookie_name)
-        if match is None:
-            return None
-        return self._patterns[match.lastindex - 1] if match.lastindex else None
+        cookie = self._patterns[match.lastindex - 1] if match and match.lastindex else None
+        if len(matched) >= _MATCH_CACHE_SIZE:
+            try:  # drop the oldest answer; another thread may be doing the same
+                del matched[next(iter(matched))]
+            except (KeyError, RuntimeError, StopIteration):
+                pass
+        matched[cookie_name] = cookie
+        return cookie
 
     def category_of(self, cookie_name: str) -> str | None:
         """The category of ``cookie_name``, or None when the registry does not know it."""
