@@ -44,6 +44,10 @@ _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HTTP_WS = " \t"
 # Report each undeclared name once, but do not let a misbehaving app grow the set forever.
 _MAX_REPORTED_UNKNOWN = 10_000
+# Per-guard memories of pure answers (see read_request and decide), bounded: what a
+# client sends can fill them, never grow them.
+_CACHE_SIZE = 4096
+_MAX_CACHED_HEADER = 4096
 
 
 def set_cookie_name(header_value: str) -> str:
@@ -176,6 +180,16 @@ class Guard:
     _reported_unknown: set[str] = field(default_factory=set, init=False, repr=False)
     _no_consent: RequestConsent = field(init=False, repr=False)
     _gpc_categories: frozenset[str] = field(init=False, repr=False)
+    # The state of a request without cookies, without and with Sec-GPC: no allocation.
+    _cookieless: tuple[RequestState, RequestState] = field(init=False, repr=False)
+    _vary: str = field(init=False, repr=False)  # what to add when the response has no Vary
+    # (Cookie header, GPC) -> (consent cookie value, its decoded consent, the state).
+    _states: dict[tuple[str, bool], tuple[str | None, Consent | None, RequestState]] = field(
+        default_factory=dict, init=False, repr=False
+    )
+    _verdicts: dict[tuple[str, frozenset[str], frozenset[str]], Verdict] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     @classmethod
     def create(
@@ -222,6 +236,9 @@ class Guard:
         object.__setattr__(self, "_no_consent", RequestConsent(registry.required_categories))
         gpc = frozenset(c.name for c in registry.categories if c.gpc_opt_out and not c.required)
         object.__setattr__(self, "_gpc_categories", gpc if self.honor_gpc else frozenset())
+        cookieless = (RequestState(self._no_consent), RequestState(self.consent_from(None, True)))
+        object.__setattr__(self, "_cookieless", cookieless)
+        object.__setattr__(self, "_vary", self._vary_to_add([]))
 
     # -- the request -----------------------------------------------------------
 
@@ -242,10 +259,23 @@ class Guard:
         """Decode the consent cookie and list the cookies to withdraw, from raw headers."""
         gpc = is_gpc(gpc_header)
         if not cookie_header:
-            return RequestState(self.consent_from(None, gpc))
+            return self._cookieless[gpc]
+        # A browser sends the same Cookie header request after request: parse it once.
+        # The consent value is still decoded (and its expiry checked) every time, and
+        # the state is reused only when that yields the very same Consent object.
+        key = (cookie_header, gpc)
+        cached = self._states.get(key)
+        if cached is not None:
+            value, decoded, state = cached
+            if self.codec.loads(value) is decoded:
+                return state
         cookies = parse_cookie(cookie_header)
-        consent = self.consent_from(self.codec.loads(cookies.get(self.cookie_name)), gpc)
-        return self.state_for(consent, cookies.keys())
+        value = cookies.get(self.cookie_name)
+        decoded = self.codec.loads(value)
+        state = self.state_for(self.consent_from(decoded, gpc), cookies.keys())
+        if len(cookie_header) <= _MAX_CACHED_HEADER:
+            _remember(self._states, key, (value, decoded, state))
+        return state
 
     def state_for(self, consent: RequestConsent, cookie_names: Iterable[str]) -> RequestState:
         """The request state for ``consent`` when the request carries ``cookie_names``."""
@@ -272,6 +302,15 @@ class Guard:
 
     def decide(self, name: str, consent: RequestConsent) -> Verdict:
         """Whether a cookie called ``name`` may be set now: contract rules 2 to 5."""
+        # The answer depends on nothing else (the registry and options are fixed).
+        key = (name, consent.allowed, consent.gpc_blocked)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._decide(name, consent)
+            _remember(self._verdicts, key, verdict)
+        return verdict
+
+    def _decide(self, name: str, consent: RequestConsent) -> Verdict:
         if name == self.cookie_name:
             return Verdict(name, self.registry.consent_category, True, "consent-cookie")
         category = self.registry.category_of(name) if name else None
@@ -327,7 +366,8 @@ class Guard:
                 changed = True
         if not changed:
             return None
-        vary = self._vary_to_add([kind.decode(v) for k, v in headers if k.lower() == kind.vary])
+        existing = [kind.decode(v) for k, v in headers if k.lower() == kind.vary]
+        vary = self._vary_to_add(existing) if existing else self._vary
         if vary:
             kept.append((kind.vary, kind.encode(vary)))
         return kept
@@ -368,6 +408,20 @@ class Guard:
                 self.on_violation(verdict)
             except Exception:  # a reporting hook must never break the response
                 logger.exception("on_violation callback failed for cookie %r", verdict.name)
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _remember(cache: dict[K, V], key: K, value: V) -> None:
+    """Store in a bounded cache, dropping the oldest entry when it is full."""
+    if len(cache) >= _CACHE_SIZE:
+        try:  # another thread may be dropping it too
+            del cache[next(iter(cache))]
+        except (KeyError, RuntimeError, StopIteration):
+            pass
+    cache[key] = value
 
 
 def _deletion(name: str, declared: Cookie) -> str:
