@@ -201,12 +201,13 @@ class AuditReport:
             seen = [o for o in self.observations if o.path == path]
             if not seen:
                 lines.append("  no cookie set")
+            width = max((len(f"{o.name}  [{o.category or 'UNDECLARED'}]") for o in seen), default=0)
             for name in dict.fromkeys(o.name for o in seen):
                 mine = [o for o in seen if o.name == name]
-                category = mine[0].category or "UNDECLARED"
+                label = f"{name}  [{mine[0].category or 'UNDECLARED'}]".ljust(width)
                 set_in = _states_text([o.state for o in mine if o.set_by_app], self.states)
                 reached = _states_text([o.state for o in mine if o.reached_client], self.states)
-                line = f"  {name}  [{category}]  set in: {set_in}; reached the client in: {reached}"
+                line = f"  {label}  set in: {set_in}; reached the client in: {reached}"
                 if not self.guarded:
                     passed = _states_text(
                         [o.state for o in mine if o.guard == "passed"], self.states
@@ -412,6 +413,8 @@ class _AsgiClient:
         message = reply.result()
         if message["type"] == f"lifespan.{event}.failed":
             raise RuntimeError(f"the application's {event} failed: {message.get('message', '')}")
+        if event == "shutdown":  # let the lifespan task end before the loop closes
+            await asyncio.gather(self.lifespan, return_exceptions=True)
 
     def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         return self.loop.run_until_complete(self._get(path, cookie))
