@@ -376,7 +376,7 @@ def test_same_origin_post_is_accepted(client: Client, scheme: str, host: str, or
 
 
 def test_allowed_origins_let_one_through(adapter: str) -> None:
-    client = Client(adapter, allowed_origins=["https://www.example.test"])
+    client = Client(adapter, allowed_origins=["https://www.example.test:443/"])
     allowed = client.post_form(
         [("action", "accept_all")], headers=[("Origin", "https://www.example.test")]
     )

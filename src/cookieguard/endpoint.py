@@ -174,11 +174,16 @@ def _refuse_cross_site(guard: Guard, request: EndpointRequest) -> None:
     origin = headers.get("origin")
     if origin is None:
         return
-    scheme, _, host = origin.strip().rstrip("/").partition("://")
-    origin = _origin(scheme, host) if host else origin.strip().lower()
+    origin = _normal_origin(origin)
     own = _origin(request.scheme, headers.get("host", ""))
-    if origin != own and origin not in guard.allowed_origins:
+    if origin != own and origin not in {_normal_origin(o) for o in guard.allowed_origins}:
         raise BadRequest(403, f"consent requests from origin {origin!r} are refused")
+
+
+def _normal_origin(value: str) -> str:
+    """An origin as compared: lower case, no trailing ``/``, no default port."""
+    scheme, _, host = value.strip().rstrip("/").partition("://")
+    return _origin(scheme, host) if host else value.strip().lower()
 
 
 def _origin(scheme: str, host: str) -> str:
