@@ -243,6 +243,7 @@ def test_a_cookie_set_outside_the_middleware_is_a_leak() -> None:
     assert names(report.leaks) == {"ad_id"}
     outside = [o for o in report.observations if o.name == "ad_id" and o.state == "none"]
     assert outside[0].guard == "bypassed" and outside[0].reached_client
+    assert "set outside cookieguard, which never saw it" in report.to_text()
 
 
 def test_the_asgi_lifespan_runs_around_the_requests() -> None:

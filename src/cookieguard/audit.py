@@ -208,6 +208,8 @@ class AuditReport:
                 set_in = _states_text([o.state for o in mine if o.set_by_app], self.states)
                 reached = _states_text([o.state for o in mine if o.reached_client], self.states)
                 line = f"  {label}  set in: {set_in}; reached the client in: {reached}"
+                if any(o.guard == "bypassed" for o in mine):
+                    line += "; set outside cookieguard, which never saw it"
                 if not self.guarded:
                     passed = _states_text(
                         [o.state for o in mine if o.guard == "passed"], self.states
