@@ -1,0 +1,215 @@
+"""The caches that make the hot path cheap never change an answer.
+
+A decoded consent, a parsed Cookie header, a decision and a glob match are
+remembered; each test shows the answer with the cache equals the answer without
+it: an expired or rotated-out consent is refused even after it was cached, and
+every cache stays bounded whatever a client sends. Time is moved by patching
+``time.time``, never by sleeping.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from werkzeug.http import parse_cookie
+
+from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
+from cookieguard import consent as consent_module
+from cookieguard import guard as guard_module
+from cookieguard import registry as registry_module
+from cookieguard.guard import Guard, RequestState
+
+REGISTRY = Registry(
+    categories=[
+        Category("necessary", required=True),
+        Category("statistics"),
+        Category("marketing", gpc_opt_out=True),
+    ],
+    cookies=[
+        Cookie("sessionid", "necessary"),
+        Cookie("_pk_id.*", "statistics"),
+        Cookie("_ga", "marketing"),
+        Cookie("_ga_*", "marketing"),
+    ],
+)
+
+
+def consent(*granted: str) -> Consent:
+    return Consent(granted=frozenset(granted), revision=REGISTRY.revision)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """``clock[0] += seconds`` moves the time every module sees forward."""
+    now = [time.time()]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+# -- the consent codec ----------------------------------------------------------------
+
+
+def test_a_cached_consent_expires_like_an_uncached_one(clock: list[float]) -> None:
+    codec = ConsentCodec("key", max_age=60)
+    token = codec.dumps(consent("statistics"))
+    first = codec.loads(token)
+    assert first is not None
+    assert codec.loads(token) is first  # served from the cache
+    clock[0] += 59
+    assert codec.loads(token) is first
+    clock[0] += 2  # 61 s after signing
+    assert codec.loads(token) is None
+    assert ConsentCodec("key", max_age=60).loads(token) is None  # same answer uncached
+
+
+def test_a_consent_signed_in_the_future_is_refused_cached_or_not(clock: list[float]) -> None:
+    codec = ConsentCodec("key", max_age=60)
+    token = codec.dumps(consent())
+    assert codec.loads(token) is not None
+    clock[0] -= 3600  # the clock went back: the signature is from the future
+    assert codec.loads(token) is None
+
+
+def test_a_codec_without_the_old_key_refuses_what_the_old_codec_cached() -> None:
+    old = ConsentCodec("old-key")
+    token = old.dumps(consent("statistics"))
+    assert old.loads(token) is not None  # now in the old codec's cache
+    assert ConsentCodec("new-key").loads(token) is None
+    assert ConsentCodec(["new-key", "old-key"]).loads(token) is not None  # rotation
+
+
+def test_forged_and_tampered_values_are_never_cached() -> None:
+    codec = ConsentCodec("key")
+    token = codec.dumps(consent("statistics"))
+    forged = ConsentCodec("other-key").dumps(consent("statistics", "marketing"))
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    for value in (forged, tampered, "garbage", token + "x"):
+        assert codec.loads(value) is None
+        assert codec.loads(value) is None
+    assert codec._cache == {}
+
+
+def test_the_codec_cache_is_bounded() -> None:
+    codec = ConsentCodec("key")
+    signer = ConsentCodec("key")
+    for _ in range(consent_module._CACHE_SIZE + 50):
+        assert codec.loads(signer.dumps(consent())) is not None
+    assert len(codec._cache) <= consent_module._CACHE_SIZE
+
+
+# -- the guard: request state and decisions ------------------------------------------
+
+
+def guard(secret_key: str | list[str] = "key", **options: object) -> Guard:
+    return Guard.create(registry=REGISTRY, secret_key=secret_key, **options)  # type: ignore[arg-type]
+
+
+def cookie_header(token: str, extra: str = "") -> str:
+    return f"sessionid=1; cookies_preferences={token}; _ga=GA1.1{extra}"
+
+
+def test_a_remembered_request_state_still_expires(clock: list[float]) -> None:
+    g = guard(max_age=60)
+    header = cookie_header(g.codec.dumps(consent("statistics")))
+    state = g.read_request(header, None)
+    assert state.consent.allows("statistics")
+    assert g.read_request(header, None) is state  # parsed once
+    clock[0] += 61
+    expired = g.read_request(header, None)
+    assert not expired.consent.allows("statistics")
+    assert expired.consent.consent is None
+    assert expired == guard(max_age=60).read_request(header, None)
+
+
+def test_a_guard_without_the_old_key_refuses_a_consent_another_guard_cached() -> None:
+    header = cookie_header(ConsentCodec("old-key").dumps(consent("statistics", "marketing")))
+    assert guard("old-key").read_request(header, None).consent.allows("marketing")
+    assert not guard("new-key").read_request(header, None).consent.allows("marketing")
+    assert guard(["new-key", "old-key"]).read_request(header, None).consent.allows("marketing")
+
+
+def test_gpc_is_part_of_what_is_remembered() -> None:
+    g = guard()
+    header = cookie_header(g.codec.dumps(consent("statistics", "marketing")))
+    assert g.read_request(header, None).consent.allows("marketing")
+    assert not g.read_request(header, "1").consent.allows("marketing")
+    assert g.read_request(header, None).consent.allows("marketing")
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        'sessionid="quoted \\"value\\""; cookies_preferences={token}',
+        "cookies_preferences=forged; cookies_preferences={token}",
+        "cookies_preferences={token}; cookies_preferences=forged",
+        '_ga=1; _ga=2; cookies_preferences="{token}"',
+        "  _pk_id.1 = a ;;; =b; c; _ga_X=\t1; cookies_preferences={token}",
+        "cookies_preferences={token}; _ga=1; _pk_id.x=1; unknown=2; _ga_ABC=3",
+    ],
+)
+def test_a_remembered_state_equals_werkzeugs_reading(header: str) -> None:
+    g = guard()
+    header = header.format(token=g.codec.dumps(consent("statistics")))
+    cookies = parse_cookie(header)
+    expected = g.state_for(
+        g.consent_from(g.codec.loads(cookies.get("cookies_preferences")), False), cookies.keys()
+    )
+    for _ in range(3):  # a miss, then hits
+        assert g.read_request(header, None) == expected
+    assert guard().read_request(header, None) == expected
+
+
+def test_cookieless_requests_share_their_state() -> None:
+    g = guard()
+    assert g.read_request(None, None) is g.read_request("", None)
+    assert g.read_request(None, "1") == RequestState(g.consent_from(None, True))
+    assert g.read_request(None, None) == RequestState(g.consent_from(None, False))
+
+
+def test_a_decision_depends_on_the_consent_it_was_made_for() -> None:
+    g = guard()
+    yes = g.consent_from(consent("marketing"), False)
+    no = g.consent_from(consent(), False)
+    gpc = g.consent_from(consent("marketing"), True)
+    for _ in range(2):
+        assert g.decide("_ga", yes).allowed
+        assert not g.decide("_ga", no).allowed
+        assert g.decide("_ga", no).reason == "not-granted"
+        assert g.decide("_ga", gpc).reason == "gpc"
+
+
+def test_the_guard_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard_module, "_CACHE_SIZE", 64)
+    g = guard()
+    for i in range(500):
+        state = g.read_request(f"sessionid=1; n{i}=x; _ga_{i}=y", None)
+        assert g.decide(f"n{i}", state.consent).reason == "unknown"
+    assert len(g._states) <= 64
+    assert len(g._verdicts) <= 64
+    huge = "x=" + "a" * guard_module._MAX_CACHED_HEADER
+    g.read_request(huge, None)
+    assert (huge, False) not in g._states
+
+
+# -- the registry's glob answers -------------------------------------------------------
+
+
+def test_remembered_glob_answers_match_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry_module, "_MATCH_CACHE_SIZE", 16)
+    registry = Registry(
+        categories=[Category("necessary", required=True), Category("statistics")],
+        cookies=[
+            Cookie("a*", "statistics"),
+            Cookie("ab*", "necessary"),
+            Cookie("abc", "necessary"),
+        ],
+    )
+    for _ in range(2):
+        assert registry.category_of("abc") == "necessary"  # exact names win
+        assert registry.category_of("abd") == "statistics"  # first pattern declared wins
+        assert registry.category_of("b") is None
+    for i in range(100):
+        assert registry.category_of(f"a{i}") == "statistics"
+        assert registry.category_of(f"z{i}") is None
+    assert len(registry._matched) <= 16
