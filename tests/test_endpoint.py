@@ -462,3 +462,42 @@ def test_gpc_well_known_resource(adapter: str) -> None:
     assert body(response)["gpc"] is True
     ignored = Client(adapter, honor_gpc=False).request("GET", "/.well-known/gpc.json")
     assert ignored.body == b"hello"  # the app's own answer
+
+
+def multipart(*parts: tuple[str, str, str | None]) -> bytes:
+    chunks = []
+    for name, value, filename in parts:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{filename}"\r\nContent-Type: text/plain'
+        chunks.append(f"--XX\r\nContent-Disposition: {disposition}\r\n\r\n{value}\r\n")
+    return ("".join(chunks) + "--XX--\r\n").encode()
+
+
+def test_multipart_form(client: Client) -> None:
+    payload = multipart(("action", "save", None), ("categories", "statistics", None))
+    response = client.request(
+        "POST", headers=[("Content-Type", "multipart/form-data; boundary=XX")], body=payload
+    )
+    assert response.status == 303
+    assert stored(response).granted == {"necessary", "statistics"}
+
+
+def test_multipart_with_too_many_parts_is_refused(client: Client) -> None:
+    payload = multipart(*[("categories", "statistics", None)] * 200)
+    response = client.request(
+        "POST",
+        headers=[("Content-Type", "multipart/form-data; boundary=XX"), CARRIED],
+        body=payload,
+    )
+    assert response.status == 413
+    assert response.set_cookies == []
+
+
+def test_multipart_file_fields_are_ignored(client: Client) -> None:
+    payload = multipart(("action", "accept_all", "choice.txt"))
+    response = client.request(
+        "POST", headers=[("Content-Type", "multipart/form-data; boundary=XX")], body=payload
+    )
+    assert response.status == 400  # a file is not a field
+    assert response.set_cookies == []

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MIMEAccept, MultiDict
+from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
 from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie, parse_options_header
 from werkzeug.urls import iri_to_uri
@@ -220,7 +221,14 @@ def _parse_body(request: EndpointRequest) -> tuple[MultiDict[str, Any], bool]:
         return fields, True
     if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         parser = FormDataParser(max_form_memory_size=MAX_BODY, max_form_parts=100)
-        _, form, _ = parser.parse(io.BytesIO(request.body), mimetype, len(request.body), options)
+        try:
+            _, form, files = parser.parse(
+                io.BytesIO(request.body), mimetype, len(request.body), options
+            )
+        except HTTPException as refused:  # too many parts, say
+            raise BadRequest(refused.code or 400, "the form is too large") from None
+        for upload in files.values():  # a consent form has no file fields
+            upload.close()
         return form, False
     if not request.body:
         return MultiDict(_query(request.query_string)), False
