@@ -16,8 +16,9 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from cookieguard import Category, Cookie, Registry
+from cookieguard import Category, Cookie, Registry, wsgi
 from cookieguard.asgi import CookieGuardMiddleware
 from cookieguard.audit import (
     CNIL_MAX_LIFETIME,
@@ -293,6 +294,21 @@ def test_lifetimes() -> None:
     assert declared_lifetime("13 months") < CNIL_MAX_LIFETIME < declared_lifetime("14 months")  # type: ignore[operator]
     assert declared_lifetime("2 Years") == 2 * 31_557_600
     assert declared_lifetime("session") is None and declared_lifetime("") is None
+
+
+def plain_wsgi(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Set-Cookie", "sessionid=1"), ("Set-Cookie", "ad_id=2")])
+    return [b"ok"]
+
+
+def test_the_middleware_is_found_under_other_wrappers() -> None:
+
+
+    app = ProxyFix(wsgi.CookieGuardMiddleware(plain_wsgi, registry=registry, secret_key="k"))
+    report = audit_app(app)
+    assert report.guarded and report.interface == "wsgi" and report.clean
+    ads = [o.state for o in report.observations if o.name == "ad_id" and o.reached_client]
+    assert ads == ["only:marketing", "all"]
 
 
 def test_the_audit_leaves_the_app_as_it_found_it() -> None:
