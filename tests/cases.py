@@ -315,8 +315,14 @@ CASES: tuple[Case, ...] = (
     # -- rule 4: unknown names --------------------------------------------------
     Case(
         "unknown-stripped",
-        (sc("mystery=1"), sc("sessionid=2"), sc("Sessionid=3"), sc("_PK_ID.1=4")),
-        kept=("sessionid",),
+        (
+            sc("mystery=1"),
+            sc("sessionid=2"),
+            sc("Sessionid=3"),
+            sc("_PK_ID.1=4"),
+            sc("mystery=; Max-Age=0"),  # deleting is always allowed
+        ),
+        kept=("sessionid", "mystery"),
         vary=VARY,
     ),
     Case(
