@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
 
@@ -76,7 +76,13 @@ def negotiate(accept_language: str | None, available: tuple[str, ...] | None = N
     """
     if not accept_language:
         return DEFAULT_LANGUAGE
-    offered = [code.lower() for code in (available or languages())]
+    return _negotiate(accept_language, available or languages())
+
+
+# Browsers send few distinct headers; parsing one costs more than rendering the banner text.
+@lru_cache(maxsize=1024)
+def _negotiate(accept_language: str, available: tuple[str, ...]) -> str:
+    offered = [code.lower() for code in available]
     for value, quality in parse_accept_header(accept_language, LanguageAccept):
         wanted = value.lower().replace("_", "-")
         primary = wanted.partition("-")[0]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -34,6 +34,7 @@ from markupsafe import Markup
 from . import assets, i18n
 from .consent_mode import ConsentMapping, consent_script
 from .guard import Guard, RequestConsent
+from .registry import Cookie
 
 __all__ = ["PREFERENCES_ANCHOR", "CategoryView", "ConsentUI", "for_environ", "for_scope"]
 
@@ -55,12 +56,15 @@ def _environment() -> Environment:
     )
 
 
-@dataclass(frozen=True)
-class CookieView:
-    name: str
-    provider: str
-    purpose: str
-    duration: str
+_TABLE_KEYS = ("cookie.name", "cookie.provider", "cookie.purpose", "cookie.duration")
+
+
+# The cookie tables are most of the dialog and the same for every visitor of a language:
+# render each once instead of escaping every cell on every page view.
+@lru_cache(maxsize=512)
+def _cookie_table(cookies: tuple[Cookie, ...], headings: tuple[str, ...]) -> Markup:
+    template = _environment().get_template("cookieguard/cookies.html")
+    return Markup(template.render(cookies=cookies, headings=headings))
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,9 @@ class CategoryView:
     required: bool
     checked: bool
     gpc_blocked: bool
-    cookies: tuple[CookieView, ...]
+    cookies: tuple[Cookie, ...]
+    #: The rendered table of ``cookies`` (the same for every visitor of one language).
+    table: Markup
 
 
 @dataclass(frozen=True)
@@ -119,6 +125,7 @@ class ConsentUI:
     def categories(self) -> list[CategoryView]:
         registry = self.guard.registry
         t = self.messages
+        headings = tuple(t[key] for key in _TABLE_KEYS)
         return [
             CategoryView(
                 name=c.name,
@@ -127,10 +134,8 @@ class ConsentUI:
                 required=c.required,
                 checked=c.required or self.consent.allows(c.name),
                 gpc_blocked=c.name in self.consent.gpc_blocked,
-                cookies=tuple(
-                    CookieView(k.name, k.provider, k.purpose, k.duration)
-                    for k in registry.cookies_in(c.name)
-                ),
+                cookies=registry.cookies_in(c.name),
+                table=_cookie_table(registry.cookies_in(c.name), headings),
             )
             for c in registry.categories
         ]
