@@ -67,8 +67,14 @@ class CookieGuardMiddleware:
             return
         guard = self.guard
         headers = scope.get("headers") or []
-        cookies = [v.decode("latin-1") for k, v in headers if k.lower() == b"cookie"]
-        gpc = next((v.decode("latin-1") for k, v in headers if k.lower() == b"sec-gpc"), None)
+        cookies: list[str] = []
+        gpc: str | None = None
+        for key, value in headers:  # one pass over the request headers
+            name = key.lower()
+            if name == b"cookie":
+                cookies.append(value.decode("latin-1"))
+            elif name == b"sec-gpc" and gpc is None:
+                gpc = value.decode("latin-1")
         state = guard.read_request("; ".join(cookies), gpc)
         if scope["type"] == "http" and endpoint.serves(guard, scope["path"]):
             await self._serve_endpoint(scope, receive, send)
@@ -84,7 +90,7 @@ class CookieGuardMiddleware:
         async def guarded_send(message: Message) -> None:
             if message["type"] in _HEADER_MESSAGES:
                 sent = message.get("headers")
-                sent = [] if sent is None else list(sent)
+                sent = [] if sent is None else sent if isinstance(sent, list) else list(sent)
                 filtered = guard.filter_headers(sent, state, BYTES_HEADERS)
                 if filtered is not None:
                     message["headers"] = filtered
