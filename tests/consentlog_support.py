@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import uuid
 from datetime import datetime, timezone
 
@@ -132,3 +133,20 @@ def drop_tables(url: str, prefix: str) -> None:
 def fresh_prefix() -> str:
     """A table prefix of its own for one test, so tests never see each other's rows."""
     return f"t{uuid.uuid4().hex[:10]}_"
+
+
+def open_at_once(url: str, count: int, **options: object) -> list[ConsentLog]:
+    """``count`` workers open the same new log at the same moment, as a deployment does."""
+    barrier = threading.Barrier(count)
+    logs: list[ConsentLog] = []
+
+    def start() -> None:
+        barrier.wait()
+        logs.append(ConsentLog(url, registry=REGISTRY, **options))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=start) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return logs

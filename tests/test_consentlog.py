@@ -31,6 +31,7 @@ from tests.consentlog_support import (
     SECRET_KEY,
     event,
     logging_app,
+    open_at_once,
     post_concurrently,
 )
 from werkzeug.test import Client
@@ -475,3 +476,14 @@ def test_fifty_concurrent_consents_through_uvicorn_are_all_recorded(open_log: Op
     assert log.count() == 50
     assert {r.consent_id for r in log.records()} == set(ids)
     assert {r.user_agent for r in log.records()} == {f"visitor {n}" for n in range(50)}
+
+
+def test_workers_starting_together_on_a_new_database_all_open_it(db_url: str) -> None:
+    logs = open_at_once(db_url, 8)
+    try:
+        assert [log.failures for log in logs] == [0] * 8
+        assert logs[0].record(event()).consent_id
+        assert logs[-1].count() == 1
+    finally:
+        for log in logs:
+            log.close()

@@ -28,6 +28,7 @@ from tests.consentlog_support import (
     event,
     fresh_prefix,
     logging_app,
+    open_at_once,
     post_concurrently,
     postgres_url,
 )
@@ -155,3 +156,14 @@ def test_consents_show_finds_the_id_on_postgres(
     out = capsys.readouterr().out
     assert f"consent_id     {consent_id}" in out
     assert "granted        necessary, statistics" in out
+
+
+def test_workers_starting_together_on_a_new_database_all_open_it(pg_url: str, prefix: str) -> None:
+    logs = open_at_once(pg_url, 8, table_prefix=prefix)
+    try:
+        assert [log.failures for log in logs] == [0] * 8
+        assert logs[0].record(event()).consent_id
+        assert logs[-1].count() == 1
+    finally:
+        for log in logs:
+            log.close()

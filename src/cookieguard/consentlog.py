@@ -71,6 +71,8 @@ ExportFormat = Literal["jsonl", "csv"]
 DEFAULT_USER_AGENT_LENGTH = 256
 # Where ``cookieguard consents`` finds the database when ``--db`` is not given.
 DB_ENV = "COOKIEGUARD_CONSENT_DB"
+# An execution option: the transaction that creates the schema locks SQLite at once.
+_SCHEMA_LOCK = "cookieguard_schema_lock"
 _INSTALL_HINT = "the consent log needs SQLAlchemy: pip install 'cookieguard[log]'"
 
 
@@ -283,11 +285,19 @@ def _make_engine(url: str) -> Engine:
         @sa.event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             # WAL lets lookups run while a consent is written; concurrent writers
-            # wait for the lock instead of failing at once.
+            # wait for the lock instead of failing at once. SQLAlchemy, not the
+            # driver, begins transactions, so that DDL is transactional too.
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA busy_timeout = 30000")
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # Creating the schema reads, then writes: take the write lock first.
+            immediate = conn.get_execution_options().get(_SCHEMA_LOCK, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -316,15 +326,27 @@ class ConsentStore:
 
     def open(self) -> None:
         """Create or upgrade the tables now rather than on first use."""
+        import sqlalchemy as sa
+
         if self._ready:
             return
         with self._lock:
-            if not self._ready:
-                with self.engine.begin() as conn:
-                    self._tables.schema.metadata.create_all(conn)
-                    self._migrate(conn)
-                    self._on_open(conn)
-                self._ready = True
+            if self._ready:
+                return
+            with self.engine.connect() as conn:  # failing to connect is not retried
+                try:
+                    self._create_schema(conn)
+                except sa.exc.DBAPIError:
+                    # Another worker created the same tables at the same moment.
+                    conn.rollback()
+                    self._create_schema(conn)
+            self._on_open()
+            self._ready = True
+
+    def _create_schema(self, conn: Connection) -> None:
+        with conn.execution_options(**{_SCHEMA_LOCK: True}).begin():
+            self._tables.schema.metadata.create_all(conn)
+            self._migrate(conn)
 
     def schema_version(self) -> int | None:
         """The version the database holds, or None before the tables exist."""
@@ -355,8 +377,8 @@ class ConsentStore:
         if version < SCHEMA_VERSION:
             conn.execute(table.update().values(version=SCHEMA_VERSION))
 
-    def _on_open(self, conn: Connection) -> None:
-        """A hook for subclasses, run in the transaction that creates the schema."""
+    def _on_open(self) -> None:
+        """A hook for subclasses, run once the schema is in place."""
 
     # -- lookups --------------------------------------------------------------
 
@@ -397,7 +419,11 @@ class ConsentStore:
     def records(
         self, *, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[ConsentRecord]:
-        """Records given at or after ``since`` and before ``until``, oldest first."""
+        """Records given at or after ``since`` and before ``until``, oldest first.
+
+        They are read in batches as the iterator advances: run it to the end (or
+        close it) to give its connection back.
+        """
         import sqlalchemy as sa
 
         self.open()
@@ -412,6 +438,7 @@ class ConsentStore:
                 yield _record(row._mapping)
 
     def count(self) -> int:
+        """How many records the log holds."""
         import sqlalchemy as sa
 
         self.open()
@@ -598,17 +625,18 @@ class ConsentLog(ConsentStore):
             pass
         self._known_banners.add(banner_hash)
 
-    def _on_open(self, conn: Connection) -> None:
+    def _on_open(self) -> None:
         """Store the declarations under their hash; warn when a revision has two."""
         import sqlalchemy as sa
 
         table = self._tables.registries
         revision = self.registry.revision
-        stored = conn.execute(
-            sa.select(table.c.registry_hash, table.c.first_seen)
-            .where(table.c.revision == revision)
-            .order_by(table.c.first_seen)
-        ).all()
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                sa.select(table.c.registry_hash, table.c.first_seen)
+                .where(table.c.revision == revision)
+                .order_by(table.c.first_seen)
+            ).all()
         others = [row for row in stored if row.registry_hash != self.registry_hash]
         if others:
             logger.warning(
@@ -621,14 +649,17 @@ class ConsentLog(ConsentStore):
                 self.registry_hash[:12],
             )
         if len(others) == len(stored):
-            conn.execute(
-                table.insert().values(
-                    revision=revision,
-                    registry_hash=self.registry_hash,
-                    declarations=registry_declarations(self.registry),
-                    first_seen=datetime.now(timezone.utc),
-                )
-            )
+            row = {
+                "revision": revision,
+                "registry_hash": self.registry_hash,
+                "declarations": registry_declarations(self.registry),
+                "first_seen": datetime.now(timezone.utc),
+            }
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(table.insert().values(row))
+            except sa.exc.IntegrityError:  # another worker started with it at the same moment
+                pass
 
     def _failed(self, message: str) -> None:
         with self._lock:
