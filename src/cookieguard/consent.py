@@ -6,6 +6,7 @@ The consent lives in the visitor's browser, signed with the site's key
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -24,6 +25,9 @@ _SALT = "cookieguard.consent"
 # A signed consent is ~120 bytes; anything far longer is not ours and is not
 # worth the HMAC (or the JSON parser) at all.
 _MAX_TOKEN_LENGTH = 2048
+# The alphabet ``dumps`` writes. itsdangerous's base64 decoding skips other bytes, so
+# "token=", "token\u2603" or "/" for "_" would verify too: refuse them as malformed.
+_TOKEN = re.compile(r"[A-Za-z0-9_\-.]+")
 # Decoded consents kept per codec, so the HMAC runs once per distinct cookie value.
 _CACHE_SIZE = 4096
 
@@ -95,6 +99,8 @@ class ConsentCodec:
                 value = value.decode("ascii")
             except UnicodeDecodeError:
                 return None
+        if not _TOKEN.fullmatch(value):
+            return None
         cached = self._cache.get(value)
         if cached is not None:
             consent, signed_at = cached
