@@ -224,6 +224,10 @@ def test_keyboard_alone_reaches_and_activates_every_button(
     tab_to(page, statistics)
     page.keyboard.press("Space")
     expect(statistics).to_be_checked()
+    cookie_list = dialog(page).locator("details").first
+    tab_to(page, cookie_list.locator("summary"))
+    page.keyboard.press("Enter")
+    expect(cookie_list).to_have_attribute("open", "")
     tab_to(page, dialog(page).get_by_role("button", name="Save my choices"))
     with consent_saved(page):
         page.keyboard.press("Enter")
