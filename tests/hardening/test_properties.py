@@ -1,0 +1,369 @@
+"""Property-based: random registries, consents and responses through both adapters.
+
+Each case builds a registry, a request (consent cookie in some state, other
+cookies, maybe ``Sec-GPC``) and a response (status, headers, body chunks), runs
+it through the ASGI or the WSGI middleware and checks what leaves against the
+independent oracle of :mod:`.support`:
+
+- every ``Set-Cookie`` that leaves was in the response and is allowed by rules
+  2 to 5, or is a deletion the middleware added for a withdrawn cookie;
+- no allowed ``Set-Cookie`` is dropped, and the survivors keep their order;
+- every other header keeps its value and its place (a ``Vary`` may be appended);
+- status and body are those of the application;
+- the application sees the effective consent (and, with ``clean_request``, only
+  the cookies it may see).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from cookieguard import Category, Cookie
+from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
+from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
+
+from .support import (
+    FIGURES,
+    KEY,
+    OLD_KEY,
+    WRONG_KEY,
+    Oracle,
+    Recorder,
+    http_scope,
+    receive_from,
+    registry_of,
+    run_sync,
+    sign,
+    wsgi_environ,
+)
+
+CATEGORY_NAMES = ("necessary", "preferences", "statistics", "marketing")
+# A small alphabet, so that random names often hit declared names and globs.
+NAME_CHARS = "ab_.-"
+CONSENT_COOKIES = ("cookies_preferences", "cg", "a", "__Host-cg")
+MAX_AGE = 3600
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """A ``Set-Cookie`` attribute and what it means for "is this a deletion"."""
+
+    text: str
+    max_age: int | None = None  # a valid Max-Age with this value
+    expires_past: bool | None = None  # a valid Expires, in the past or not
+
+
+ATTRIBUTES = (
+    Attribute("Path=/"),
+    Attribute("Domain=example.org"),
+    Attribute("Secure"),
+    Attribute("HttpOnly"),
+    Attribute("SameSite=Lax"),
+    Attribute("Max-Age=0", max_age=0),
+    Attribute("max-age=-1", max_age=-1),
+    Attribute("Max-Age=3600", max_age=3600),
+    Attribute("MAX-AGE=0", max_age=0),
+    Attribute("Max-Age=soon"),  # invalid: ignored
+    Attribute("Expires=Thu, 01 Jan 1970 00:00:00 GMT", expires_past=True),
+    Attribute("expires=Wed, 01 Jan 2098 00:00:00 GMT", expires_past=False),
+    Attribute("Expires=someday"),  # invalid: ignored
+)
+OTHER_HEADERS = ("Content-Type", "X-Set-Cookie", "Set-Cookie2", "Vary", "Cache-Control", "X-Note")
+OTHER_VALUES = ("text/html", "a=1", "Accept-Encoding", "*", "private", "caf\xe9")
+CONSENT_STATES = ("none", "valid", "old-key", "stale", "forged", "expired", "future", "junk")
+GPC_VALUES = (None, "1", "0", " 1", "yes", "", "1, 1")
+
+
+def is_deletion(attributes: list[Attribute]) -> bool:
+    """RFC 6265: the last valid Max-Age wins over any Expires; else the last valid Expires."""
+    max_ages = [a.max_age for a in attributes if a.max_age is not None]
+    if max_ages:
+        return max_ages[-1] <= 0
+    expires = [a.expires_past for a in attributes if a.expires_past is not None]
+    return bool(expires) and bool(expires[-1])
+
+
+def any_case(rng: random.Random, text: str) -> str:
+    return "".join(c.upper() if rng.random() < 0.5 else c.lower() for c in text)
+
+
+def text(rng: random.Random, alphabet: str, low: int, high: int) -> str:
+    return "".join(rng.choice(alphabet) for _ in range(rng.randint(low, high)))
+
+
+def random_oracle(rng: random.Random) -> Oracle:
+    chosen = rng.sample(CATEGORY_NAMES, rng.randint(1, len(CATEGORY_NAMES)))
+    categories = [
+        Category(name, required=not i or rng.random() < 0.3, gpc_opt_out=rng.random() < 0.5)
+        for i, name in enumerate(chosen)  # the first is required: there must be one
+    ]
+    rng.shuffle(categories)
+    exact = list(dict.fromkeys(text(rng, NAME_CHARS, 1, 4) for _ in range(rng.randint(0, 6))))
+    patterns = [
+        f"{text(rng, NAME_CHARS + '*', 0, 3)}*{text(rng, NAME_CHARS, 0, 2)}"
+        for _ in range(rng.randint(0, 3))
+    ]
+    cookies = [Cookie(n, rng.choice(chosen)) for n in exact + patterns]
+    rng.shuffle(cookies)
+    return Oracle(
+        categories=categories,
+        cookies=cookies,
+        revision=rng.randint(1, 3),
+        consent_cookie=rng.choice(CONSENT_COOKIES),
+        unknown=rng.choice(("strip", "allow")),
+        honor_gpc=rng.random() < 0.7,
+    )
+
+
+def random_name(rng: random.Random, oracle: Oracle) -> str:
+    """A cookie name likely to hit a declared name, a glob or the consent cookie."""
+    roll = rng.random()
+    if roll < 0.1:
+        return oracle.consent_cookie
+    if roll < 0.6 and oracle.cookies:
+        declared = rng.choice(oracle.cookies).name
+        return declared.replace("*", text(rng, NAME_CHARS + "*", 0, 2))
+    return text(rng, NAME_CHARS, 1, 4)
+
+
+@dataclass(frozen=True)
+class Case:
+    oracle: Oracle
+    report_only: bool
+    clean_request: bool
+    consent_state: str
+    granted: frozenset[str] | None  # what a valid, current consent grants; None without one
+    request_cookies: list[tuple[str, str]]
+    split_cookie_header: bool
+    gpc: str | None
+    status: int
+    headers: list[tuple[str, str]]
+    verdicts: list[bool | None]  # per header: None for other headers, else "may pass"
+    chunks: list[bytes]
+
+    @property
+    def allowed(self) -> frozenset[str]:
+        gpc = self.gpc is not None and self.gpc.strip(" \t") == "1"
+        return self.oracle.allowed_categories(self.granted, gpc)
+
+
+def consent_value(
+    rng: random.Random, state: str, granted: frozenset[str], revision: int
+) -> str | None:
+    now = int(time.time())
+    payload = [sorted(granted), revision, "c0ffee"]
+    if state == "valid":
+        return sign(payload)
+    if state == "old-key":  # signed with the previous key, still in the key list
+        return sign(payload, OLD_KEY)
+    if state == "stale":  # a consent to another revision of the policy
+        return sign([sorted(granted), revision + rng.choice((-1, 1)), "c0ffee"])
+    if state == "forged":
+        return sign(payload, WRONG_KEY)
+    if state == "expired":
+        return sign(payload, timestamp=now - 2 * MAX_AGE)
+    if state == "future":
+        return sign(payload, timestamp=now + 2 * MAX_AGE)
+    if state == "junk":
+        return text(rng, "abcXYZ019-_.", 0, 40)
+    return None
+
+
+def random_case(seed: int) -> Case:
+    rng = random.Random(seed)
+    oracle = random_oracle(rng)
+    granted = frozenset(rng.sample(CATEGORY_NAMES + ("bogus",), rng.randint(0, 5)))
+    state = rng.choice(CONSENT_STATES)
+    value = consent_value(rng, state, granted, oracle.revision)
+    valid = granted if state in ("valid", "old-key") else None
+
+    request_cookies = [
+        (name, text(rng, "xyz019", 0, 3))
+        for name in (random_name(rng, oracle) for _ in range(rng.randint(0, 5)))
+        if name and name != oracle.consent_cookie  # a request cookie has a name
+    ]
+    if value is not None:
+        request_cookies.insert(rng.randint(0, len(request_cookies)), (oracle.consent_cookie, value))
+
+    gpc = rng.choice(GPC_VALUES)
+    allowed = oracle.allowed_categories(valid, gpc is not None and gpc.strip(" \t") == "1")
+    headers: list[tuple[str, str]] = []
+    verdicts: list[bool | None] = []
+    for _ in range(rng.randint(0, 8)):
+        if rng.random() < 0.3:
+            headers.append((any_case(rng, rng.choice(OTHER_HEADERS)), rng.choice(OTHER_VALUES)))
+            verdicts.append(None)
+            continue
+        name = random_name(rng, oracle)
+        value_text = text(rng, "xyz=019\xe9", 0, 5)
+        shape = rng.choice(("named", "named", "named", "no-equals", "empty-name"))
+        if shape == "named":
+            pad = ("", " ", "\t", "  ")
+            pair, judged = f"{rng.choice(pad)}{name}{rng.choice(pad)}={value_text}", name
+        elif shape == "no-equals":
+            pair, judged = name, ""
+        else:
+            pair, judged = f"={value_text}", ""
+        attributes = [rng.choice(ATTRIBUTES) for _ in range(rng.randint(0, 4))]
+        header = rng.choice(("; ", ";")).join([pair, *(a.text for a in attributes)])
+        headers.append((any_case(rng, "Set-Cookie"), header))
+        verdicts.append(is_deletion(attributes) or oracle.may_set(judged, allowed))
+
+    return Case(
+        oracle=oracle,
+        report_only=rng.random() < 0.15,
+        clean_request=rng.random() < 0.5,
+        consent_state=state,
+        granted=valid,
+        request_cookies=request_cookies,
+        split_cookie_header=rng.random() < 0.3,
+        gpc=gpc,
+        status=rng.choice((200, 201, 204, 302, 404, 500)),
+        headers=headers,
+        verdicts=verdicts,
+        chunks=[rng.randbytes(rng.randint(0, 8)) for _ in range(rng.randint(0, 3))],
+    )
+
+
+# Hypothesis draws the seed (and replays failures from its database); the case is
+# built from it with plain ``random``, which keeps a case near a millisecond, so
+# the CI profile can afford its 100k cases. A failing case is printed in full.
+cases = st.integers(0, 2**64 - 1).map(random_case)
+
+
+def options(case: Case) -> dict[str, Any]:
+    return {
+        "registry": registry_of(case.oracle),
+        "secret_key": [KEY, OLD_KEY],
+        "cookie_name": case.oracle.consent_cookie,
+        "max_age": MAX_AGE,
+        "unknown": case.oracle.unknown,
+        "report_only": case.report_only,
+        "honor_gpc": case.oracle.honor_gpc,
+        "clean_request": case.clean_request,
+    }
+
+
+def check_headers(case: Case, sent: list[tuple[str, str]]) -> None:
+    """The response headers that left against the oracle (see the module docstring)."""
+    if case.report_only:
+        assert sent == case.headers
+        return
+    kept = [h for h, ok in zip(case.headers, case.verdicts, strict=True) if ok is not False]
+    assert sent[: len(kept)] == kept
+    extra = sent[len(kept) :]
+    if extra and extra[-1][0].lower() == "vary":
+        tokens = {t.strip().lower() for t in extra[-1][1].split(",")}
+        assert tokens <= {"cookie", "sec-gpc"}
+        extra = extra[:-1]
+    # Rule 6: a deletion for every cookie the request carries in a category not allowed now,
+    # unless the application itself sets (or deletes) that cookie in this response.
+    oracle, allowed = case.oracle, case.allowed
+    kept_names = set()
+    for (_, value), ok in zip(case.headers, case.verdicts, strict=True):
+        if ok:
+            pair = value.partition(";")[0]
+            kept_names.add(pair.partition("=")[0].strip(" \t") if "=" in pair else "")
+    withdrawn = {
+        name
+        for name, _ in case.request_cookies
+        if oracle.category_of(name) is not None and not oracle.may_set(name, allowed)
+    }
+    added = []
+    for key, value in extra:
+        assert key.lower() == "set-cookie", (key, value)
+        pair, _, attributes = value.partition(";")
+        name = pair.partition("=")[0]
+        assert name in withdrawn, value
+        assert "max-age=0" in attributes.lower().replace(" ", ""), value
+        added.append(name)
+    assert sorted(added) == sorted(withdrawn - kept_names)
+
+
+def check_app_view(case: Case, consent: Any, cookie_header: str | None) -> None:
+    for category in case.oracle.categories:
+        assert consent.allows(category.name) == (category.name in case.allowed)
+    sent_names = [n for n, _ in case.request_cookies]
+    if case.clean_request and not case.report_only:
+        expected = [n for n in sent_names if case.oracle.may_set(n, case.allowed)]
+    else:
+        expected = sent_names
+    seen = [p.partition("=")[0].strip() for p in (cookie_header or "").split(";") if p.strip()]
+    assert seen == expected
+
+
+def cookie_header(case: Case) -> list[str]:
+    pairs = [f"{n}={v}" for n, v in case.request_cookies]
+    if case.split_cookie_header and len(pairs) > 1:
+        return ["; ".join(pairs[:1]), "; ".join(pairs[1:])]
+    return ["; ".join(pairs)] if pairs else []
+
+
+@given(cases)
+def test_asgi_middleware_lets_out_exactly_what_the_contract_allows(case: Case) -> None:
+    FIGURES["property cases (ASGI)"] += 1
+    note(repr(case))
+    seen: dict[str, Any] = {}
+    body_messages = [
+        {"type": "http.response.body", "body": chunk, "more_body": True} for chunk in case.chunks
+    ] + [{"type": "http.response.body", "body": b""}]
+    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in case.headers]
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen["consent"] = scope["cookieguard.consent"]
+        seen["cookie"] = [v for k, v in scope["headers"] if k == b"cookie"]
+        await send({"type": "http.response.start", "status": case.status, "headers": headers})
+        for message in body_messages:
+            await send(message)
+
+    request_headers = [(b"cookie", h.encode("latin-1")) for h in cookie_header(case)]
+    if case.gpc is not None:
+        request_headers.append((b"sec-gpc", case.gpc.encode()))
+    send = Recorder()
+    run_sync(ASGIGuard(app, **options(case))(http_scope(request_headers), receive_from(), send))
+
+    start, *bodies = send.messages
+    assert start["status"] == case.status
+    sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
+    check_headers(case, sent)
+    assert bodies == body_messages  # the very same messages, in order
+    assert all(a is b for a, b in zip(bodies, body_messages, strict=True))
+    joined = "; ".join(v.decode("latin-1") for v in seen["cookie"])
+    check_app_view(case, seen["consent"], joined)
+
+
+@given(cases)
+def test_wsgi_middleware_lets_out_exactly_what_the_contract_allows(case: Case) -> None:
+    FIGURES["property cases (WSGI)"] += 1
+    note(repr(case))
+    seen: dict[str, Any] = {}
+    result = list(case.chunks)
+    status = f"{case.status} Whatever"
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        seen["consent"] = environ["cookieguard.consent"]
+        seen["cookie"] = environ.get("HTTP_COOKIE")
+        start_response(status, list(case.headers))
+        return result
+
+    started: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        started.append((status, headers))
+        return lambda data: None
+
+    joined = "; ".join(cookie_header(case)) or None
+    environ = wsgi_environ(cookie=joined, gpc=case.gpc)
+    returned = WSGIGuard(app, **options(case))(environ, start_response)
+
+    assert returned is result  # the application's iterable, untouched
+    [(sent_status, sent)] = started
+    assert sent_status == status
+    check_headers(case, sent)
+    check_app_view(case, seen["consent"], seen["cookie"])
