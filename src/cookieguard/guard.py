@@ -15,6 +15,7 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
 from werkzeug.http import dump_cookie, parse_cookie, parse_date
@@ -424,6 +425,7 @@ def _remember(cache: dict[K, V], key: K, value: V) -> None:
     cache[key] = value
 
 
+@lru_cache(maxsize=_CACHE_SIZE)  # the same few withdrawals, response after response
 def _deletion(name: str, declared: Cookie) -> str:
     """A ``Set-Cookie`` value that deletes ``name`` where the registry says it lives."""
     host_only = name.startswith("__Host-")
