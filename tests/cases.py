@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import io
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 from unittest import mock
 
 import itsdangerous.timed
@@ -488,6 +489,22 @@ CASES: tuple[Case, ...] = (
 
 # -- what a visitor receives ------------------------------------------------------
 
+T = TypeVar("T")
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, in a worker thread when this thread already runs a loop.
+
+    Playwright's sync API (the browser tests) keeps a loop running in the main thread
+    for the whole session.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
 
 @dataclass
 class Response:
@@ -654,7 +671,7 @@ def call_asgi(app: ASGIApp, *, body: bytes = b"", **request: Any) -> Response:
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    run_async(app(scope, receive, send))
     start = next(m for m in messages if m["type"] == "http.response.start")
     chunks = [m.get("body", b"") for m in messages if m["type"] == "http.response.body"]
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]

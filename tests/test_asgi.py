@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from tests.cases import CONSENT_COOKIE, KEY, REGISTRY, http_scope, token
+from tests.cases import CONSENT_COOKIE, KEY, REGISTRY, http_scope, run_async, token
 
 from cookieguard.asgi import CookieGuardMiddleware
 
@@ -46,7 +46,7 @@ def run(
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    asyncio.run(app(scope, receive, sent))
+    run_async(app(scope, receive, sent))
     return sent
 
 
@@ -77,7 +77,7 @@ def test_streaming_body_passes_chunk_by_chunk_unbuffered() -> None:
     async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    asyncio.run(guard(app)(http_scope(), receive, sent))
+    run_async(guard(app)(http_scope(), receive, sent))
     assert len(sent.messages) == len(originals)
     for forwarded, original in zip(sent.messages, originals, strict=True):
         assert forwarded is original  # the same dict: extension keys survive
@@ -206,7 +206,7 @@ def test_app_exceptions_propagate_unchanged() -> None:
         return {"type": "http.request"}
 
     with pytest.raises(KeyError):
-        asyncio.run(guard(after)(http_scope(), receive, sent))
+        run_async(guard(after)(http_scope(), receive, sent))
     assert lowered(sent.messages[0]["headers"]) == [(b"vary", b"Cookie, Sec-GPC")]
 
 
