@@ -441,8 +441,18 @@ CASES: tuple[Case, ...] = (
     Case(
         "many-set-cookie-headers",
         tuple(
-            sc(f"sessionid=s{i}" if i % 3 == 0 else f"_pk_ses.{i}=x" if i % 3 == 1 else f"u{i}=1")
+            header
             for i in range(60)
+            for header in (
+                sc(
+                    f"sessionid=s{i}"
+                    if i % 3 == 0
+                    else f"_pk_ses.{i}=x"
+                    if i % 3 == 1
+                    else f"u{i}=1"
+                ),
+                (f"X-Between-{i}", str(i)),
+            )
         ),
         kept=("sessionid",) * 20,
         vary=VARY,
