@@ -343,8 +343,12 @@ class Guard:
         so that no cache serves one visitor's cookies to another.
         """
         set_cookie = kind.set_cookie
-        if not state.withdrawals and not any(k.lower() == set_cookie for k, _ in headers):
-            return None
+        if not state.withdrawals:
+            for k, _ in headers:  # a plain loop: no generator on the common path
+                if k.lower() == set_cookie:
+                    break
+            else:
+                return None
         kept: list[tuple[H, H]] = []
         kept_names: set[str] = set()
         changed = False
