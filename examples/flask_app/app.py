@@ -11,7 +11,6 @@ is only rendered once the visitor accepts commercial cookies.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,9 +269,12 @@ def set_cookies() -> Any:
     """Set every cookie at once; the middleware decides which reach the browser."""
     response = make_response(render_template("set_cookies.html", cookies=DEMO_COOKIES))
     for cookie in DEMO_COOKIES:
-        value = cookie.value if cookie.name != "PHPSESSID" else secrets.token_urlsafe(12)
         response.set_cookie(
-            cookie.name, value, max_age=cookie.max_age, httponly=cookie.httponly, samesite="Lax"
+            cookie.name,
+            cookie.value,
+            max_age=cookie.max_age,
+            httponly=cookie.httponly,
+            samesite="Lax",
         )
     return response
 

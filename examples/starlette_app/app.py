@@ -10,7 +10,6 @@ show too.
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -197,10 +196,9 @@ async def set_cookies(request: Request) -> Response:
     """Set every cookie at once; the middleware decides which reach the browser."""
     response = templates.TemplateResponse(request, "set_cookies.html", {"cookies": DEMO_COOKIES})
     for cookie in DEMO_COOKIES:
-        value = cookie.value if cookie.name != "sessionid" else secrets.token_urlsafe(12)
         response.set_cookie(
             cookie.name,
-            value,
+            cookie.value,
             max_age=cookie.max_age,
             httponly=cookie.httponly,
             samesite="lax",
@@ -211,8 +209,8 @@ async def set_cookies(request: Request) -> Response:
 async def cookies(request: Request) -> Response:
     """The cookies the browser sent with this request, as the server sees them."""
     held = [
-        (name, value, registry.lookup(name), registry.category_of(name))
-        for name, value in sorted(request.cookies.items())
+        (name, registry.lookup(name), registry.category_of(name))
+        for name in sorted(request.cookies)
     ]
     return templates.TemplateResponse(request, "cookies.html", {"held": held})
 
