@@ -203,7 +203,7 @@ def _parse_body(request: EndpointRequest) -> tuple[MultiDict[str, Any], bool]:
     mimetype, options = parse_options_header(request.headers.get("content-type", ""))
     if mimetype == "application/json" or mimetype.endswith("+json"):
         try:
-            data = json.loads(request.body)
+            data = json.loads(request.body, object_pairs_hook=_json_object)
         except (ValueError, RecursionError):
             raise BadRequest(400, "the request body is not valid JSON") from None
         if not isinstance(data, dict):
@@ -233,6 +233,16 @@ def _parse_body(request: EndpointRequest) -> tuple[MultiDict[str, Any], bool]:
     if not request.body:
         return MultiDict(_query(request.query_string)), False
     raise BadRequest(415, f"unsupported content type {mimetype!r}; send a form or JSON")
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a repeated key as a form refuses a repeated field."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise BadRequest(400, f"{key} is given more than once")
+        data[key] = value
+    return data
 
 
 def _query(query_string: str) -> list[tuple[str, str]]:
