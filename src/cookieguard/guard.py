@@ -75,7 +75,7 @@ def is_deletion(header_value: str, now: float | None = None) -> bool:
     occurrence of an attribute wins, as in RFC 6265.
     """
     max_age_expired: bool | None = None
-    expires_at: float | None = None
+    expires: list[str] = []  # dates are parsed only when no Max-Age decides (it is slow)
     for attribute in header_value.split(";")[1:]:
         key, _, value = attribute.partition("=")
         key = key.strip(_HTTP_WS).lower()
@@ -85,13 +85,13 @@ def is_deletion(header_value: str, now: float | None = None) -> bool:
             if digits.isascii() and digits.isdigit():
                 max_age_expired = value.startswith("-") or not digits.strip("0")
         elif key == "expires":
-            expires = parse_date(value)
-            if expires is not None:
-                expires_at = expires.timestamp()
+            expires.append(value)
     if max_age_expired is not None:
         return max_age_expired
-    if expires_at is not None:
-        return expires_at <= (time.time() if now is None else now)
+    for value in reversed(expires):  # the last valid date wins
+        date = parse_date(value)
+        if date is not None:
+            return date.timestamp() <= (time.time() if now is None else now)
     return False
 
 
