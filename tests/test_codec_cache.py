@@ -12,13 +12,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from werkzeug.http import parse_cookie
+from werkzeug.http import parse_cookie, parse_date
 
 from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
 from cookieguard import consent as consent_module
 from cookieguard import guard as guard_module
 from cookieguard import registry as registry_module
-from cookieguard.guard import Guard, RequestState
+from cookieguard.guard import Guard, RequestState, is_deletion
 
 REGISTRY = Registry(
     categories=[
@@ -213,3 +213,47 @@ def test_remembered_glob_answers_match_the_regex(monkeypatch: pytest.MonkeyPatch
         assert registry.category_of(f"a{i}") == "statistics"
         assert registry.category_of(f"z{i}") is None
     assert len(registry._matched) <= 16
+
+
+# -- is_deletion parses Expires only when no Max-Age decides ---------------------------
+
+
+def eager_is_deletion(header_value: str, now: float) -> bool:
+    """The straightforward reading, every date parsed: the reference for the lazy one."""
+    max_age_expired: bool | None = None
+    expires_at: float | None = None
+    for attribute in header_value.split(";")[1:]:
+        key, _, value = attribute.partition("=")
+        key, value = key.strip(" \t").lower(), value.strip(" \t")
+        if key == "max-age":
+            digits = value[1:] if value.startswith("-") else value
+            if digits.isascii() and digits.isdigit():
+                max_age_expired = value.startswith("-") or not digits.strip("0")
+        elif key == "expires":
+            date = parse_date(value)
+            if date is not None:
+                expires_at = date.timestamp()
+    if max_age_expired is not None:
+        return max_age_expired
+    return expires_at is not None and expires_at <= now
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a=1",
+        "a=1; Max-Age=0",
+        "a=1; Max-Age=-1; Expires=Wed, 01 Jan 2098 00:00:00 GMT",
+        "a=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "a=1; Max-Age=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Expires=nonsense",
+        "a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Expires=Wed, 01 Jan 2098 00:00:00 GMT",
+        "a=1; Expires=Wed, 01 Jan 2098 00:00:00 GMT; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "a=1; expires=Thu, 01 Jan 1970 00:00:00 GMT; max-age=00",
+        "a=1; EXPIRES = Sun, 06 Nov 1994 08:49:37 GMT ; Path=/",
+        "a=1; Expires=",
+    ],
+)
+def test_lazy_expires_gives_the_eager_answer(value: str) -> None:
+    now = time.time()
+    assert is_deletion(value, now) is eager_is_deletion(value, now)
