@@ -21,12 +21,12 @@ from urllib.parse import parse_qsl
 from werkzeug.datastructures import MIMEAccept, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
-from werkzeug.http import dump_cookie, parse_accept_header, parse_cookie, parse_options_header
+from werkzeug.http import dump_cookie, parse_accept_header, parse_options_header
 from werkzeug.urls import iri_to_uri
 
 from . import assets
 from .consent import Consent, new_consent
-from .guard import TEXT_HEADERS, Guard, RequestConsent, is_gpc, logger
+from .guard import TEXT_HEADERS, Guard, RequestConsent, is_gpc, logger, parse_cookies
 
 __all__ = ["MAX_BODY", "EndpointRequest", "EndpointResponse", "handle"]
 
@@ -147,7 +147,7 @@ def _save(
     token = guard.codec.dumps(consent)
     # Judge the request's cookies against the *new* choice, so withdrawing
     # consent deletes the cookies it covered in this very response.
-    cookies = parse_cookie(request.headers.get("cookie", ""))
+    cookies = parse_cookies(request.headers.get("cookie", ""))
     state = guard.state_for(
         guard.consent_from(consent, is_gpc(request.headers.get("sec-gpc"))), cookies.keys()
     )

@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, Literal, TypeVar
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.http import dump_cookie, parse_cookie, parse_date
+from werkzeug.sansio.http import parse_cookie as parse_cookie_text
 
 from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
 from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
@@ -60,6 +62,18 @@ def set_cookie_name(header_value: str) -> str:
     """
     name, eq, _ = header_value.partition(";")[0].partition("=")
     return name.strip(_HTTP_WS) if eq else ""
+
+
+def parse_cookies(cookie_header: str) -> MultiDict[str, str]:
+    """The cookies of a request's ``Cookie`` header (a latin-1 string, as WSGI has it).
+
+    Werkzeug's ``parse_cookie`` reads the header as UTF-8 and raises on other
+    bytes; such a header is read as it comes instead, so it is never an error.
+    """
+    try:
+        return parse_cookie(cookie_header)
+    except UnicodeError:
+        return parse_cookie_text(cookie_header)
 
 
 def is_gpc(header_value: str | None) -> bool:
@@ -270,7 +284,7 @@ class Guard:
             value, decoded, state = cached
             if self.codec.loads(value) is decoded:
                 return state
-        cookies = parse_cookie(cookie_header)
+        cookies = parse_cookies(cookie_header)
         value = cookies.get(self.cookie_name)
         decoded = self.codec.loads(value)
         state = self.state_for(self.consent_from(decoded, gpc), cookies.keys())
