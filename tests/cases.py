@@ -418,6 +418,14 @@ CASES: tuple[Case, ...] = (
         seen_cookies=("sessionid", "csrftoken"),
     ),
     Case(
+        "request-cookie-header-not-utf8",
+        (),
+        cookie="sessionid=\xff\xfe; _pk_ses.1=\xe9t\xe9",
+        kept=(),
+        deleted=(("_pk_ses.1", "/", None),),
+        vary=VARY,
+    ),
+    Case(
         "request-left-alone-without-clean-request",
         (),
         cookie="sessionid=s; ads=1",

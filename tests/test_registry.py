@@ -35,8 +35,10 @@ def test_duplicate_category_is_named() -> None:
 
 
 def test_no_required_category() -> None:
-    with pytest.raises(ValueError, match="required"):
+    with pytest.raises(ValueError, match=r"no required category \(declared: 'statistics'\)"):
         Registry([Category("statistics")], [Cookie("_ga", "statistics")])
+    with pytest.raises(ValueError, match="required"):
+        Registry([], [])
 
 
 def test_duplicate_exact_cookie_is_named() -> None:

@@ -128,9 +128,10 @@ class Registry:
             by_name[category.name] = category
         required = frozenset(c.name for c in self.categories if c.required)
         if not required:
+            declared = ", ".join(repr(name) for name in by_name) or "none"
             raise ValueError(
-                "the registry has no required category: declare one with "
-                'Category("necessary", required=True) for the cookies the site cannot work without'
+                f"the registry has no required category (declared: {declared}): declare one "
+                'with Category("necessary", required=True) for the cookies the site needs'
             )
         exact: dict[str, Cookie] = {}
         patterns: list[Cookie] = []
