@@ -16,13 +16,15 @@ from tests.cases import (
     Seen,
     call_asgi,
     call_wsgi,
+    http_scope,
     raw_asgi_app,
     raw_wsgi_app,
+    run_async,
     token,
 )
 
 from cookieguard import ConsentCodec, asgi, wsgi
-from cookieguard.endpoint import MAX_BODY, ConsentEvent
+from cookieguard.endpoint import MAX_BODY, ConsentEvent, safe_next
 
 PATH = "/cookieguard/consent"
 FORM = "application/x-www-form-urlencoded"
@@ -501,3 +503,79 @@ def test_multipart_file_fields_are_ignored(client: Client) -> None:
     )
     assert response.status == 400  # a file is not a field
     assert response.set_cookies == []
+
+
+def test_a_failing_on_consent_does_not_undo_the_choice(
+    adapter: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(event: ConsentEvent) -> None:
+        raise RuntimeError("the consent log is down")
+
+    client = Client(adapter)
+    client.middleware.on_consent = explode
+    response = client.post_form([("action", "accept_all")])
+    assert response.status == 303
+    assert stored(response).granted == {"necessary", "preferences", "statistics", "marketing"}
+    assert any("on_consent" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"action": 1}',
+        b'{"next": ["/"] , "action": "accept_all"}',
+        b'{"action": "accept_all", "action": "reject_all"}',
+    ],
+)
+def test_json_fields_of_the_wrong_kind_are_400(client: Client, payload: bytes) -> None:
+    response = client.request(
+        "POST", headers=[("Content-Type", "application/json"), CARRIED], body=payload
+    )
+    assert response.status == 400
+    assert response.set_cookies == []
+
+
+def test_repeated_action_is_400(client: Client) -> None:
+    response = client.post_form([("action", "accept_all"), ("action", "reject_all")])
+    assert response.status == 400
+    assert "action" in body(response)["error"]
+
+
+def test_a_bodiless_post_reads_the_query_string(client: Client) -> None:
+    response = client.request("POST", query="action=reject_all&next=/back")
+    assert response.status == 303
+    assert response.values("location") == ["/back"]
+    assert stored(response).granted == {"necessary"}
+
+
+def test_repeated_cookie_headers_are_all_read(client: Client) -> None:
+    response = client.request(
+        "GET",
+        headers=[
+            ("Cookie", "sessionid=1"),
+            ("Cookie", f"{CONSENT_COOKIE}={token(['statistics'])}"),
+        ],
+    )
+    assert body(response)["granted"] == ["necessary", "statistics"]
+
+
+def test_safe_next_refuses_what_cannot_be_a_location() -> None:
+    assert safe_next("/\udc80") == "/"
+    assert safe_next("/ok") == "/ok"
+
+
+def test_a_client_leaving_before_its_body_gets_no_answer() -> None:
+    middleware = asgi.CookieGuardMiddleware(
+        raw_asgi_app([], Seen()), registry=REGISTRY, secret_key=KEY
+    )
+    sent: list[Any] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    scope = http_scope(method="POST", path=PATH, headers=[("Host", "testserver")])
+    run_async(middleware(scope, receive, send))
+    assert sent == []
