@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from tests.cases import KEY, REGISTRY
 
@@ -135,3 +137,19 @@ def test_immutable() -> None:
         REGISTRY.revision = 3  # type: ignore[misc]
     with pytest.raises(AttributeError):
         NECESSARY.required = False  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("build", "named"),
+    [
+        (lambda: Category(""), "category"),
+        (lambda: Cookie("", "statistics"), "cookie"),
+        (lambda: Registry([NECESSARY], [], revision="2"), "revision"),  # type: ignore[arg-type]
+        (lambda: Registry([NECESSARY], [], revision=True), "revision"),
+        (lambda: Registry([NECESSARY, "statistics"], []), "'statistics'"),  # type: ignore[list-item]
+        (lambda: Registry([NECESSARY], [("_ga", "necessary")]), "_ga"),  # type: ignore[list-item]
+    ],
+)
+def test_malformed_declarations_are_refused(build: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        build()
