@@ -20,7 +20,9 @@ from tests.browser.chromium import CHROMIUM, launch, new_context
 from tests.browser.servers import serve_asgi, serve_wsgi
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: playwright's sync API keeps an asyncio loop running in the
+# main thread while it is open, which would break every later test that runs a loop.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
@@ -31,7 +33,7 @@ def playwright() -> Iterator[Playwright]:
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = launch(playwright)
     yield browser
