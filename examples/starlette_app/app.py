@@ -10,6 +10,7 @@ show too.
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.asgi import CookieGuardMiddleware
+from cookieguard.consentlog import ConsentLog
 from cookieguard.starlette import template_context
 
 HERE = Path(__file__).parent
@@ -215,6 +217,14 @@ async def cookies(request: Request) -> Response:
     return templates.TemplateResponse(request, "cookies.html", {"held": held})
 
 
+#: Every choice made in the banner is recorded here (``COOKIEGUARD_CONSENT_DB`` to move
+#: it); ``cookieguard consents show ID --db <this URL>`` finds the ID the dialog shows.
+CONSENT_DB = os.environ.get(
+    "COOKIEGUARD_CONSENT_DB",
+    f"sqlite:///{Path(tempfile.gettempdir()) / 'cookieguard-demo-consents.db'}",
+)
+consent_log = ConsentLog(CONSENT_DB, registry=registry)
+
 app = Starlette(
     routes=[
         Route("/", home, name="home"),
@@ -225,6 +235,11 @@ app = Starlette(
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ],
     middleware=[
-        Middleware(CookieGuardMiddleware, registry=registry, secret_key=SECRET_KEY),
+        Middleware(
+            CookieGuardMiddleware,
+            registry=registry,
+            secret_key=SECRET_KEY,
+            on_consent=consent_log,
+        ),
     ],
 )
