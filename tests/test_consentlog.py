@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import logging
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
@@ -487,3 +488,26 @@ def test_workers_starting_together_on_a_new_database_all_open_it(db_url: str) ->
     finally:
         for log in logs:
             log.close()
+
+
+# -- the demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_records_consents_and_the_cli_finds_the_id_its_dialog_shows(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from examples.starlette_app import app as demo
+
+    with TestClient(demo.app) as browser:
+        browser.post(CONSENT_PATH, data={"action": "accept_all", "next": "/"})
+        page = browser.get("/").text
+    shown = re.search(r"data-cookieguard-consent-id>([0-9a-f-]{36})<", page)
+    assert shown is not None, "the preferences dialog shows no consent ID"
+    consent_id = shown.group(1)
+
+    db_url = demo.consent_log.engine.url.render_as_string(hide_password=False)
+    assert db_url.startswith("sqlite:///")
+    assert main(["consents", "show", consent_id, "--db", db_url]) == 0
+    out = capsys.readouterr().out
+    assert f"consent_id     {consent_id}" in out
+    assert "action         accept_all" in out
