@@ -167,6 +167,7 @@ def test_clean_cookie_header() -> None:
         ({"consent_path": "consent"}, "consent_path"),
         ({"max_age": 0}, "max_age"),
         ({"secret_key": ""}, "secret_key"),
+        ({"allowed_origins": "https://partner.example"}, "allowed_origins"),
     ],
 )
 def test_bad_options_fail_at_start(options: dict[str, Any], message: str) -> None:

@@ -232,6 +232,8 @@ class Guard:
             raise ValueError(f"cookie_name must be a valid cookie name, got {cookie_name!r}")
         if not consent_path.startswith("/"):
             raise ValueError(f"consent_path must start with '/', got {consent_path!r}")
+        if isinstance(allowed_origins, str):  # a lone string would allow single characters
+            raise ValueError(f"allowed_origins must be a list of origins, got {allowed_origins!r}")
         return cls(
             registry=registry.with_consent_cookie(cookie_name),
             codec=ConsentCodec(secret_key, max_age=max_age),
