@@ -479,8 +479,15 @@ def test_javascript_saves_consent_without_a_reload_and_activates_gated_scripts(
     assert dialog.is_visible()
     assert page.locator("[data-cookieguard-consent-id]").inner_text() == consent_id
     assert page.locator('input[value="statistics"]').is_checked()
+    page.keyboard.press("Escape")
+    assert dialog.is_hidden()
+
+    page.goto("/?cookieguard=preferences#cookieguard-preferences")  # a bookmarked link
+    assert dialog.is_visible()
     with page.expect_navigation():  # a withdrawal reloads the page
         page.locator("#cookieguard-preferences-reject-all").click()
+    assert "cookieguard" not in page.url
+    assert dialog.is_hidden()  # the reload does not open the dialog again
     assert jar(chromium) == {"cookies_preferences"}  # HttpOnly, and still deleted
     assert page.locator("body[data-stats]").count() == 0
     assert page.locator("#cookieguard-banner").count() == 0

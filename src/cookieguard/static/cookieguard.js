@@ -76,16 +76,21 @@
     (first || dialog).focus();
   }
 
+  // Drop ?cookieguard=preferences and #cookieguard-preferences from the address, so that
+  // a reload or a bookmark does not open the dialog again.
+  function forgetOpening() {
+    var params = new URLSearchParams(location.search);
+    if (!params.has("cookieguard") && location.hash !== "#" + dialog.id) return;
+    params.delete("cookieguard");
+    var query = params.toString();
+    history.replaceState(history.state, "", location.pathname + (query ? "?" + query : ""));
+  }
+
   function closeDialog(event) {
     if (event) event.preventDefault();
     if (dialog.hidden) return;
     dialog.hidden = true;
-    if (/[?&]cookieguard=preferences/.test(location.search) || location.hash === "#" + dialog.id) {
-      var params = new URLSearchParams(location.search);
-      params.delete("cookieguard");
-      var query = params.toString();
-      history.replaceState(history.state, "", location.pathname + (query ? "?" + query : ""));
-    }
+    forgetOpening();
     var back = opener && document.contains(opener) ? opener : null;
     opener = null;
     if (back) back.focus();
@@ -113,6 +118,7 @@
     document.dispatchEvent(new CustomEvent("cookieguard:consent", { detail: state }));
     if (withdrawn) {
       // Gated content already on the page cannot be unloaded: show the page as it is now.
+      forgetOpening();
       location.reload();
       return;
     }
