@@ -15,7 +15,7 @@ from tests.browser.chromium import launch, new_context
 from tests.browser.servers import serve_asgi, serve_wsgi
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
-VIEWPORT: ViewportSize = {"width": 1200, "height": 760}
+VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
 
 
 def main() -> None:
