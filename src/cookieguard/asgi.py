@@ -17,23 +17,22 @@ through. The decisions themselves are :class:`cookieguard.guard.Guard`'s.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import endpoint
 from .endpoint import ConsentEvent, EndpointRequest
-from .guard import BYTES_HEADERS, Guard
+from .guard import BYTES_HEADERS, Guard, GuardOptions
 from .registry import Registry
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["CookieGuardMiddleware"]
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _HEADER_MESSAGES = frozenset(
     {"http.response.start", "websocket.accept", "websocket.http.response.start"}
@@ -55,7 +54,7 @@ class CookieGuardMiddleware:
         registry: Registry,
         secret_key: str | bytes | Sequence[str | bytes],
         on_consent: Callable[[ConsentEvent], object] | None = None,
-        **options: Any,
+        **options: Unpack[GuardOptions],
     ) -> None:
         self.app = app
         self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)

@@ -16,15 +16,18 @@ Flask is the only framework this module imports, and only here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import Flask, request
 from werkzeug.local import LocalProxy
 
-from .guard import RequestConsent
+from .guard import GuardOptions, RequestConsent
 from .registry import Registry
 from .ui import ConsentUI, for_environ
 from .wsgi import CookieGuardMiddleware
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["CookieGuard", "current_consent", "current_ui"]
 
@@ -42,7 +45,7 @@ class CookieGuard:
         *,
         registry: Registry,
         secret_key: str | bytes | Sequence[str | bytes] | None = None,
-        **options: Any,
+        **options: Unpack[GuardOptions],
     ) -> None:
         self.registry = registry
         self.secret_key = secret_key

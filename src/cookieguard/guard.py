@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Generic, Literal, TypeVar
+from typing import Generic, Literal, TypedDict, TypeVar
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import dump_cookie, parse_cookie, parse_date
@@ -27,6 +27,7 @@ from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
 
 __all__ = [
     "Guard",
+    "GuardOptions",
     "RequestConsent",
     "RequestState",
     "Verdict",
@@ -175,6 +176,25 @@ BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     lambda b: b.decode("latin-1"),
     lambda s: s.encode("latin-1"),
 )
+
+
+class GuardOptions(TypedDict, total=False):
+    """The middleware options, as keyword arguments (see :meth:`Guard.create`).
+
+    Typed so that ``Middleware(CookieGuardMiddleware, ...)`` and the adapters'
+    constructors check every option name and value under mypy.
+    """
+
+    cookie_name: str
+    max_age: int
+    unknown: Unknown
+    report_only: bool
+    honor_gpc: bool
+    clean_request: bool
+    consent_path: str
+    allowed_origins: Iterable[str]
+    secure: bool | None
+    on_violation: Callable[[Verdict], object] | None
 
 
 @dataclass(frozen=True, eq=False)

@@ -17,15 +17,16 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import endpoint
 from .endpoint import ConsentEvent, EndpointRequest
-from .guard import TEXT_HEADERS, Guard
+from .guard import TEXT_HEADERS, Guard, GuardOptions
 from .registry import Registry
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+    from typing_extensions import Unpack
 
 __all__ = ["CookieGuardMiddleware"]
 
@@ -47,7 +48,7 @@ class CookieGuardMiddleware:
         registry: Registry,
         secret_key: str | bytes | Sequence[str | bytes],
         on_consent: Callable[[ConsentEvent], object] | None = None,
-        **options: Any,
+        **options: Unpack[GuardOptions],
     ) -> None:
         self.app = app
         self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
