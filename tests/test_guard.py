@@ -126,7 +126,10 @@ def test_filter_headers_bytes_and_text_agree() -> None:
     text = g.filter_headers([("Set-Cookie", "ads=1"), ("X", "y")], state, TEXT_HEADERS)
     raw = g.filter_headers([(b"Set-Cookie", b"ads=1"), (b"X", b"y")], state, BYTES_HEADERS)
     assert text is not None and raw is not None
-    assert [(k.encode(), v.encode()) for k, v in text] == raw
+    assert [(k.lower().encode(), v.encode()) for k, v in text] == [(k.lower(), v) for k, v in raw]
+    # Headers the middleware adds: WSGI style for WSGI, lower-case for ASGI.
+    assert [k for k, _ in text[1:]] == ["Set-Cookie", "Vary"]
+    assert [k for k, _ in raw[1:]] == [b"set-cookie", b"vary"]
 
 
 def test_withdrawal_of_cookie_names_that_cannot_be_written() -> None:

@@ -161,20 +161,29 @@ H = TypeVar("H", str, bytes)
 
 @dataclass(frozen=True, slots=True)
 class HeaderKind(Generic[H]):
-    """How an adapter spells headers: ``str`` pairs (WSGI) or ``bytes`` pairs (ASGI)."""
+    """How an adapter spells headers: ``str`` pairs (WSGI) or ``bytes`` pairs (ASGI).
+
+    ``set_cookie`` and ``vary`` are lower-case, to match names case-insensitively;
+    headers the middleware adds are written as ``add_set_cookie`` / ``add_vary``.
+    """
 
     set_cookie: H
     vary: H
     decode: Callable[[H], str]
     encode: Callable[[str], H]
+    add_set_cookie: H
+    add_vary: H
 
 
-TEXT_HEADERS: HeaderKind[str] = HeaderKind("set-cookie", "vary", str, str)
+TEXT_HEADERS: HeaderKind[str] = HeaderKind("set-cookie", "vary", str, str, "Set-Cookie", "Vary")
+# ASGI asks for lower-case header names.
 BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     b"set-cookie",
     b"vary",
     lambda b: b.decode("latin-1"),
     lambda s: s.encode("latin-1"),
+    b"set-cookie",
+    b"vary",
 )
 
 
@@ -403,14 +412,14 @@ class Guard:
                 continue  # the application sets or deletes it itself
             self._report(Verdict(name, declared.category, False, "not-granted"))
             if not self.report_only:
-                kept.append((set_cookie, kind.encode(_deletion(name, declared))))
+                kept.append((kind.add_set_cookie, kind.encode(_deletion(name, declared))))
                 changed = True
         if not changed:
             return None
         existing = [kind.decode(v) for k, v in headers if k.lower() == kind.vary]
         vary = self._vary_to_add(existing) if existing else self._vary
         if vary:
-            kept.append((kind.vary, kind.encode(vary)))
+            kept.append((kind.add_vary, kind.encode(vary)))
         return kept
 
     def _vary_to_add(self, existing: list[str]) -> str:
