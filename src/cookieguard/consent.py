@@ -99,13 +99,13 @@ class ConsentCodec:
                 value = value.decode("ascii")
             except UnicodeDecodeError:
                 return None
-        if not _TOKEN.fullmatch(value):
-            return None
-        cached = self._cache.get(value)
+        cached = self._cache.get(value)  # only values that passed every check below
         if cached is not None:
             consent, signed_at = cached
             # The expiry is checked on every request, cached or not.
             return consent if 0 <= time.time() - signed_at <= self.max_age else None
+        if not _TOKEN.fullmatch(value):
+            return None
         verified = self._verify(value)
         if verified is not None:
             self._remember(value, verified)
