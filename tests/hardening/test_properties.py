@@ -10,6 +10,8 @@ independent oracle of :mod:`.support`:
 - no allowed ``Set-Cookie`` is dropped, and the survivors keep their order;
 - every other header keeps its value and its place (a ``Vary`` may be appended);
 - status and body are those of the application;
+- the same holds for the headers of a WebSocket handshake (``websocket.accept``
+  and the denial response), the ASGI cases' other start messages;
 - the application sees the effective consent (and, with ``clean_request``, only
   the cookies it may see).
 """
@@ -77,6 +79,7 @@ ATTRIBUTES = (
 OTHER_HEADERS = ("Content-Type", "X-Set-Cookie", "Set-Cookie2", "Vary", "Cache-Control", "X-Note")
 OTHER_VALUES = ("text/html", "a=1", "Accept-Encoding", "*", "private", "caf\xe9")
 CONSENT_STATES = ("none", "valid", "old-key", "stale", "forged", "expired", "future", "junk")
+WEBSOCKET_STARTS = ("websocket.accept", "websocket.http.response.start")
 GPC_VALUES = (None, "1", "0", " 1", "yes", "", "1, 1")
 
 
@@ -146,6 +149,7 @@ class Case:
     headers: list[tuple[str, str]]
     verdicts: list[bool | None]  # per header: None for other headers, else "may pass"
     chunks: list[bytes]
+    asgi_start: str = "http.response.start"  # or a WebSocket handshake's message (rule 8)
 
     @property
     def allowed(self) -> frozenset[str]:
@@ -228,6 +232,7 @@ def random_case(seed: int) -> Case:
         headers=headers,
         verdicts=verdicts,
         chunks=[rng.randbytes(rng.randint(0, 8)) for _ in range(rng.randint(0, 3))],
+        asgi_start=rng.choice((*["http.response.start"] * 8, *WEBSOCKET_STARTS)),
     )
 
 
@@ -310,30 +315,39 @@ def test_asgi_middleware_lets_out_exactly_what_the_contract_allows(case: Case) -
     FIGURES["property cases (ASGI)"] += 1
     note(repr(case))
     seen: dict[str, Any] = {}
-    body_messages = [
-        {"type": "http.response.body", "body": chunk, "more_body": True} for chunk in case.chunks
-    ] + [{"type": "http.response.body", "body": b""}]
     headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in case.headers]
+    start_message: dict[str, Any] = {"type": case.asgi_start, "headers": headers}
+    if case.asgi_start == "websocket.accept":
+        rest: list[dict[str, Any]] = [{"type": "websocket.close", "code": 1000}]
+    else:
+        start_message["status"] = case.status
+        body = case.asgi_start.replace(".start", ".body")  # http. or websocket.http.response
+        rest = [{"type": body, "body": chunk, "more_body": True} for chunk in case.chunks]
+        rest.append({"type": body, "body": b""})
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         seen["consent"] = scope["cookieguard.consent"]
         seen["cookie"] = [v for k, v in scope["headers"] if k == b"cookie"]
-        await send({"type": "http.response.start", "status": case.status, "headers": headers})
-        for message in body_messages:
+        await send(start_message)
+        for message in rest:
             await send(message)
 
     request_headers = [(b"cookie", h.encode("latin-1")) for h in cookie_header(case)]
     if case.gpc is not None:
         request_headers.append((b"sec-gpc", case.gpc.encode()))
+    scope = http_scope(request_headers)
+    if case.asgi_start != "http.response.start":
+        scope = {**scope, "type": "websocket", "scheme": "ws"}
     send = Recorder()
-    run_sync(ASGIGuard(app, **options(case))(http_scope(request_headers), receive_from(), send))
+    run_sync(ASGIGuard(app, **options(case))(scope, receive_from(), send))
 
-    start, *bodies = send.messages
-    assert start["status"] == case.status
+    start, *others = send.messages
+    assert start["type"] == case.asgi_start
+    assert start.get("status") == start_message.get("status")
     sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
     check_headers(case, sent)
-    assert bodies == body_messages  # the very same messages, in order
-    assert all(a is b for a, b in zip(bodies, body_messages, strict=True))
+    assert others == rest  # the very same messages, in order
+    assert all(a is b for a, b in zip(others, rest, strict=True))
     joined = "; ".join(v.decode("latin-1") for v in seen["cookie"])
     check_app_view(case, seen["consent"], joined)
 
