@@ -303,7 +303,6 @@ def plain_wsgi(environ: Any, start_response: Any) -> list[bytes]:
 
 def test_the_middleware_is_found_under_other_wrappers() -> None:
 
-
     app = ProxyFix(wsgi.CookieGuardMiddleware(plain_wsgi, registry=registry, secret_key="k"))
     report = audit_app(app)
     assert report.guarded and report.interface == "wsgi" and report.clean
