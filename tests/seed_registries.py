@@ -1,4 +1,4 @@
-"""Registries transcribed from the cookie policy pages in ``/work/shared/seeds``.
+"""Registries transcribed from the cookie policy pages in ``shared/seeds`` beside the repository.
 
 ``KOPANO`` is seed 004 (kopano.com), every category and cookie of its table, with
 each description as the purpose, verbatim. ``OPENDATASOFT`` is seeds 000-003, the
@@ -7,11 +7,15 @@ cookie table Opendatasoft platforms publish.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cookieguard import Category, Cookie, Registry
 
-SEEDS = Path("/work/shared/seeds")
+# The seed pages live in ``shared/`` beside the repository (``COOKIEGUARD_SEEDS`` moves them).
+SEEDS = Path(
+    os.environ.get("COOKIEGUARD_SEEDS") or Path(__file__).resolve().parents[2] / "shared" / "seeds"
+)
 KOPANO_SEED = SEEDS / "004_815192a8c65a0b45.txt"
 OPENDATASOFT_SEEDS = sorted(SEEDS.glob("00[0-3]_*.txt"))
 

@@ -22,6 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.testclient import TestClient
+from tests.browser.chromium import CHROMIUM, launch
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
@@ -399,15 +400,6 @@ def test_mounted_under_a_prefix_the_forms_post_to_the_prefixed_endpoint() -> Non
 
 # -- the real thing, in Chromium -----------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # The page's Content Security Policy: no inline script, no inline style, nothing foreign.
 CSP = "default-src 'self'; script-src 'self'; style-src 'self'; frame-src 'self'"
 
@@ -431,7 +423,7 @@ def chromium() -> Iterator[BrowserContext]:
     thread.start()
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            browser = launch(playwright)
             context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}")
             context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())
             yield context
