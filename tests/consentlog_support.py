@@ -11,7 +11,10 @@ import asyncio
 import os
 import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 import httpx
 import pytest
@@ -128,6 +131,26 @@ def drop_tables(url: str, prefix: str) -> None:
         metadata.drop_all(engine)
     finally:
         engine.dispose()
+
+
+OpenLog = Callable[..., ConsentLog]
+
+
+@contextmanager
+def log_opener(url: str, **defaults: Any) -> Iterator[OpenLog]:
+    """Open logs on ``url`` (or a URL given to the opener); every one is closed at the end."""
+    opened: list[ConsentLog] = []
+
+    def open_(other_url: str | None = None, **options: Any) -> ConsentLog:
+        log = ConsentLog(other_url or url, **{"registry": REGISTRY, **defaults, **options})
+        opened.append(log)
+        return log
+
+    try:
+        yield open_
+    finally:
+        for log in opened:
+            log.close()
 
 
 def fresh_prefix() -> str:

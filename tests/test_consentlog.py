@@ -16,7 +16,7 @@ import logging
 import re
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,9 @@ from tests.consentlog_support import (
     COOKIES,
     REGISTRY,
     SECRET_KEY,
+    OpenLog,
     event,
+    log_opener,
     logging_app,
     open_at_once,
     post_concurrently,
@@ -52,8 +54,6 @@ from cookieguard.wsgi import CookieGuardMiddleware as WSGIMiddleware
 
 UTC = timezone.utc
 
-OpenLog = Callable[..., ConsentLog]
-
 
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
@@ -63,17 +63,8 @@ def db_url(tmp_path: Path) -> str:
 @pytest.fixture
 def open_log(db_url: str) -> Iterator[OpenLog]:
     """Open logs on the test's database; all are closed at the end."""
-    opened: list[ConsentLog] = []
-
-    def open_(url: str = db_url, **options: Any) -> ConsentLog:
-        options.setdefault("registry", REGISTRY)
-        log = ConsentLog(url, **options)
-        opened.append(log)
-        return log
-
-    yield open_
-    for log in opened:
-        log.close()
+    with log_opener(db_url) as open_:
+        yield open_
 
 
 def visitor(log: ConsentLog) -> TestClient:

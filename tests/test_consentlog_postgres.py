@@ -12,9 +12,8 @@ import io
 import json
 import logging
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -24,9 +23,11 @@ from tests.consentlog_support import (
     CONSENT_PATH,
     COOKIES,
     REGISTRY,
+    OpenLog,
     drop_tables,
     event,
     fresh_prefix,
+    log_opener,
     logging_app,
     open_at_once,
     post_concurrently,
@@ -40,8 +41,6 @@ from cookieguard.consentlog import ConsentLog, registry_fingerprint
 pytestmark = pytest.mark.postgres
 
 UTC = timezone.utc
-
-OpenLog = Callable[..., ConsentLog]
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +57,8 @@ def prefix(pg_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def open_log(pg_url: str, prefix: str) -> Iterator[OpenLog]:
-    opened: list[ConsentLog] = []
-
-    def open_(**options: Any) -> ConsentLog:
-        options.setdefault("registry", REGISTRY)
-        log = ConsentLog(pg_url, table_prefix=prefix, **options)
-        opened.append(log)
-        return log
-
-    yield open_
-    for log in opened:
-        log.close()
+    with log_opener(pg_url, table_prefix=prefix) as open_:
+        yield open_
 
 
 def test_a_saved_consent_and_its_change_of_mind_are_recorded(open_log: OpenLog) -> None:
