@@ -181,15 +181,45 @@ def test_a_decision_depends_on_the_consent_it_was_made_for() -> None:
 
 def test_the_guard_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(guard_module, "_CACHE_SIZE", 64)
+    monkeypatch.setattr(guard_module, "_TABLE_SIZE", 32)
     g = guard()
     for i in range(500):
         state = g.read_request(f"sessionid=1; n{i}=x; _ga_{i}=y", None)
         assert g.decide(f"n{i}", state.consent).reason == "unknown"
-    assert len(g._states) <= 64
-    assert len(g._verdicts) <= 64
+    assert all(len(states) <= 64 for states in g._states)
+    assert all(len(table.text) <= 32 for table in g._verdict_tables.values())
     huge = "x=" + "a" * guard_module._MAX_CACHED_HEADER
     g.read_request(huge, None)
-    assert (huge, False) not in g._states
+    assert huge not in g._states[False]
+
+
+def test_a_consent_signed_ahead_of_this_servers_clock_counts_once_it_is_valid(
+    clock: list[float],
+) -> None:
+    g = guard()
+    header = cookie_header(g.codec.dumps(consent("statistics")))
+    clock[0] -= 5  # another server, whose clock runs 5 s ahead, signed the consent
+    assert not g.read_request(header, None).consent.allows("statistics")
+    clock[0] += 6
+    assert g.read_request(header, None).consent.allows("statistics")
+
+
+def test_raw_and_text_spellings_of_a_name_share_one_decision() -> None:
+    from cookieguard.guard import BYTES_HEADERS, TEXT_HEADERS
+
+    g = guard()
+    state = g.read_request(f"cookies_preferences={g.codec.dumps(consent('statistics'))}", None)
+    text = [("Set-Cookie", "_ga=1"), ("Set-Cookie", "_pk_id.1=2")]
+    raw = [(b"set-cookie", b"_ga=1"), (b"set-cookie", b"_pk_id.1=2")]
+    for _ in range(2):  # a miss, then hits
+        assert g.filter_headers(text, state, TEXT_HEADERS) == [
+            ("Set-Cookie", "_pk_id.1=2"),
+            ("Vary", "Cookie, Sec-GPC"),
+        ]
+        assert g.filter_headers(raw, state, BYTES_HEADERS) == [
+            (b"set-cookie", b"_pk_id.1=2"),
+            (b"vary", b"Cookie, Sec-GPC"),
+        ]
 
 
 # -- the registry's glob answers -------------------------------------------------------

@@ -59,6 +59,7 @@ class CookieGuardMiddleware:
         self.app = app
         self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
         self.on_consent = on_consent
+        self.own_paths = endpoint.own_paths(self.guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -66,30 +67,32 @@ class CookieGuardMiddleware:
             return
         guard = self.guard
         headers = scope.get("headers") or []
-        cookies: list[str] = []
+        cookies: list[bytes] = []
         gpc: str | None = None
-        for key, value in headers:  # one pass over the request headers
-            name = key.lower()
-            if name == b"cookie":
-                cookies.append(value.decode("latin-1"))
-            elif name == b"sec-gpc" and gpc is None:
+        for key, value in headers:  # one pass; the length test spares most a lower()
+            if len(key) == 6:
+                if key.lower() == b"cookie":
+                    cookies.append(value)
+            elif len(key) == 7 and gpc is None and key.lower() == b"sec-gpc":
                 gpc = value.decode("latin-1")
-        state = guard.read_request("; ".join(cookies), gpc)
-        if scope["type"] == "http" and endpoint.serves(guard, scope["path"]):
+        cookie = b"; ".join(cookies).decode("latin-1") if cookies else None
+        state = guard.read_request(cookie, gpc)
+        if scope["type"] == "http" and scope["path"] in self.own_paths:
             await self._serve_endpoint(scope, receive, send)
             return
         scope["cookieguard.consent"] = state.consent
         scope["cookieguard.guard"] = guard  # for the template helpers (cookieguard.ui)
-        if guard.clean_request and cookies:
-            cleaned = guard.clean_cookie_header("; ".join(cookies), state.consent)
+        if guard.clean_request and cookie:
+            cleaned = guard.clean_cookie_header(cookie, state.consent)
             others = [(k, v) for k, v in headers if k.lower() != b"cookie"]
             extra = [(b"cookie", cleaned.encode("latin-1"))] if cleaned else []
             scope = {**scope, "headers": others + extra}
 
         async def guarded_send(message: Message) -> None:
             if message["type"] in _HEADER_MESSAGES:
-                sent = message.get("headers")
-                sent = [] if sent is None else sent if isinstance(sent, list) else list(sent)
+                sent = message.get("headers") or ()
+                if not isinstance(sent, (list, tuple)):  # a one-shot iterable is read once
+                    sent = message["headers"] = list(sent)
                 filtered = guard.filter_headers(sent, state, BYTES_HEADERS)
                 if filtered is not None:
                     message["headers"] = filtered

@@ -95,13 +95,22 @@ def header_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return headers
 
 
+def own_paths(guard: Guard) -> frozenset[str]:
+    """The request paths the middleware answers itself: what :func:`handle` serves.
+
+    The adapters compute it once, so telling a request for the application from
+    one of ours is a single set lookup.
+    """
+    base = guard.consent_path.rstrip("/")
+    paths = {guard.consent_path, *(f"{base}/{name}" for name in assets.ASSETS)}
+    if guard.honor_gpc:
+        paths.add(GPC_PATH)
+    return frozenset(paths)
+
+
 def serves(guard: Guard, path: str) -> bool:
     """True when ``path`` is the middleware's own, not the application's."""
-    return (
-        path == guard.consent_path
-        or (guard.honor_gpc and path == GPC_PATH)
-        or assets.asset_name(guard.consent_path, path) is not None
-    )
+    return path in own_paths(guard)
 
 
 def handle(

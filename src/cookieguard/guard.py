@@ -11,11 +11,13 @@ and, with ``clean_request``, which request cookies the application may see
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import methodcaller
 from typing import Generic, Literal, TypedDict, TypeVar
 
 from werkzeug.datastructures import MultiDict
@@ -46,12 +48,18 @@ Reason = Literal[
 # A cookie-name is an RFC 9110 token; we only ever write deletions for such names.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HTTP_WS = " \t"
+# The attributes that can make a Set-Cookie a deletion (RFC 6265bis 5.7: an attribute is
+# what follows a ";", its name runs to the first "=", both trimmed of spaces and tabs).
+_EXPIRY_ATTRIBUTE = re.compile(r";[ \t]*(max-age|expires)[ \t]*=([^;]*)", re.ASCII | re.I)
 # Report each undeclared name once, but do not let a misbehaving app grow the set forever.
 _MAX_REPORTED_UNKNOWN = 10_000
 # Per-guard memories of pure answers (see read_request and decide), bounded: what a
 # client sends can fill them, never grow them.
 _CACHE_SIZE = 4096
 _MAX_CACHED_HEADER = 4096
+# Verdict tables: one per combination of categories seen, each with a bounded list of names.
+_MAX_TABLES = 64
+_TABLE_SIZE = 512
 
 
 def set_cookie_name(header_value: str) -> str:
@@ -91,15 +99,13 @@ def is_deletion(header_value: str, now: float | None = None) -> bool:
     """
     max_age_expired: bool | None = None
     expires: list[str] = []  # dates are parsed only when no Max-Age decides (it is slow)
-    for attribute in header_value.split(";")[1:]:
-        key, _, value = attribute.partition("=")
-        key = key.strip(_HTTP_WS).lower()
+    for key, value in _EXPIRY_ATTRIBUTE.findall(header_value):
         value = value.strip(_HTTP_WS)
-        if key == "max-age":
+        if key[0] in "mM":  # Max-Age, not Expires
             digits = value[1:] if value.startswith("-") else value
             if digits.isascii() and digits.isdigit():
                 max_age_expired = value.startswith("-") or not digits.strip("0")
-        elif key == "expires":
+        else:
             expires.append(value)
     if max_age_expired is not None:
         return max_age_expired
@@ -146,6 +152,10 @@ class RequestState:
     withdrawals: tuple[tuple[str, Cookie], ...] = ()
 
 
+# A remembered request state, with the span of time (seconds since the epoch) it holds for.
+_Remembered = tuple[RequestState, float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision on one cookie: whether the contract lets it pass, and why."""
@@ -157,6 +167,19 @@ class Verdict:
 
 
 H = TypeVar("H", str, bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The verdicts for one consent, by cookie name as a response spells it.
+
+    A name is judged once per consent; after that, a ``Set-Cookie`` costs one
+    dictionary lookup. Names arrive as ``str`` (WSGI) or ``bytes`` (ASGI); each
+    kind has its own table, so that ``"a"`` and ``b"a"`` are never compared.
+    """
+
+    text: dict[str, Verdict] = field(default_factory=dict)
+    raw: dict[bytes, Verdict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,17 +196,35 @@ class HeaderKind(Generic[H]):
     encode: Callable[[str], H]
     add_set_cookie: H
     add_vary: H
+    semicolon: H
+    equals: H
+    whitespace: H
+    table: Callable[[Verdicts], dict[H, Verdict]]
 
 
-TEXT_HEADERS: HeaderKind[str] = HeaderKind("set-cookie", "vary", str, str, "Set-Cookie", "Vary")
+def _text_table(verdicts: Verdicts) -> dict[str, Verdict]:
+    return verdicts.text
+
+
+def _raw_table(verdicts: Verdicts) -> dict[bytes, Verdict]:
+    return verdicts.raw
+
+
+TEXT_HEADERS: HeaderKind[str] = HeaderKind(
+    "set-cookie", "vary", str, str, "Set-Cookie", "Vary", ";", "=", _HTTP_WS, _text_table
+)
 # ASGI asks for lower-case header names.
 BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     b"set-cookie",
     b"vary",
-    lambda b: b.decode("latin-1"),
-    lambda s: s.encode("latin-1"),
+    methodcaller("decode", "latin-1"),
+    methodcaller("encode", "latin-1"),
     b"set-cookie",
     b"vary",
+    b";",
+    b"=",
+    _HTTP_WS.encode(),
+    _raw_table,
 )
 
 
@@ -227,11 +268,12 @@ class Guard:
     # The state of a request without cookies, without and with Sec-GPC: no allocation.
     _cookieless: tuple[RequestState, RequestState] = field(init=False, repr=False)
     _vary: str = field(init=False, repr=False)  # what to add when the response has no Vary
-    # (Cookie header, GPC) -> (consent cookie value, its decoded consent, the state).
-    _states: dict[tuple[str, bool], tuple[str | None, Consent | None, RequestState]] = field(
-        default_factory=dict, init=False, repr=False
+    # Without and with GPC: Cookie header -> (its state, the time span the state holds for).
+    _states: tuple[dict[str, _Remembered], dict[str, _Remembered]] = field(
+        default_factory=lambda: ({}, {}), init=False, repr=False
     )
-    _verdicts: dict[tuple[str, frozenset[str], frozenset[str]], Verdict] = field(
+    # (allowed, GPC-blocked categories) -> the verdicts made for that consent.
+    _verdict_tables: dict[tuple[frozenset[str], frozenset[str]], Verdicts] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -303,24 +345,30 @@ class Guard:
 
     def read_request(self, cookie_header: str | None, gpc_header: str | None) -> RequestState:
         """Decode the consent cookie and list the cookies to withdraw, from raw headers."""
-        gpc = is_gpc(gpc_header)
+        gpc = gpc_header is not None and is_gpc(gpc_header)
         if not cookie_header:
             return self._cookieless[gpc]
-        # A browser sends the same Cookie header request after request: parse it once.
-        # The consent value is still decoded (and its expiry checked) every time, and
-        # the state is reused only when that yields the very same Consent object.
-        key = (cookie_header, gpc)
-        cached = self._states.get(key)
-        if cached is not None:
-            value, decoded, state = cached
-            if self.codec.loads(value) is decoded:
+        # A browser sends the same Cookie header request after request: read it once,
+        # and reuse what it gave while the consent in it is valid. The consent's
+        # validity is checked on every request, as the codec would check it.
+        states = self._states[gpc]
+        remembered = states.get(cookie_header)
+        if remembered is not None:
+            state, valid_from, valid_until = remembered
+            if valid_from <= time.time() <= valid_until:
                 return state
         cookies = parse_cookies(cookie_header)
         value = cookies.get(self.cookie_name)
         decoded = self.codec.loads(value)
         state = self.state_for(self.consent_from(decoded, gpc), cookies.keys())
         if len(cookie_header) <= _MAX_CACHED_HEADER:
-            _remember(self._states, key, (value, decoded, state))
+            if decoded is not None:
+                signed_at = decoded.given_at.timestamp()
+                _remember(states, cookie_header, (state, signed_at, signed_at + self.codec.max_age))
+            elif value is None:
+                _remember(states, cookie_header, (state, -math.inf, math.inf))
+            # A consent value that fails is read again next time: one signed by a
+            # server whose clock runs ahead becomes valid in a moment.
         return state
 
     def state_for(self, consent: RequestConsent, cookie_names: Iterable[str]) -> RequestState:
@@ -348,13 +396,21 @@ class Guard:
 
     def decide(self, name: str, consent: RequestConsent) -> Verdict:
         """Whether a cookie called ``name`` may be set now: contract rules 2 to 5."""
-        # The answer depends on nothing else (the registry and options are fixed).
-        key = (name, consent.allowed, consent.gpc_blocked)
-        verdict = self._verdicts.get(key)
+        table = self.verdicts_for(consent).text
+        verdict = table.get(name)
         if verdict is None:
             verdict = self._decide(name, consent)
-            _remember(self._verdicts, key, verdict)
+            _remember(table, name, verdict, _TABLE_SIZE)
         return verdict
+
+    def verdicts_for(self, consent: RequestConsent) -> Verdicts:
+        """The table of verdicts for ``consent``: they depend on nothing else."""
+        key = (consent.allowed, consent.gpc_blocked)
+        verdicts = self._verdict_tables.get(key)
+        if verdicts is None:
+            verdicts = Verdicts()
+            _remember(self._verdict_tables, key, verdicts, _MAX_TABLES)
+        return verdicts
 
     def _decide(self, name: str, consent: RequestConsent) -> Verdict:
         if name == self.cookie_name:
@@ -387,39 +443,62 @@ class Guard:
         deletions for withdrawn cookies and, when it changed anything, a ``Vary``
         so that no cache serves one visitor's cookies to another.
         """
+        # The hot path of every response: the same steps as judge(), with each
+        # name's verdict looked up by its raw spelling, decoded only the first time.
         set_cookie = kind.set_cookie
-        if not state.withdrawals:
-            for k, _ in headers:  # a plain loop: no generator on the common path
-                if k.lower() == set_cookie:
+        withdrawals = state.withdrawals
+        if not withdrawals:
+            for key, _ in headers:  # most responses set no cookie: look before building
+                if key == set_cookie or (len(key) == 10 and key.lower() == set_cookie):
                     break
             else:
                 return None
+        consent = state.consent
+        table = kind.table(self.verdicts_for(consent))
         kept: list[tuple[H, H]] = []
-        kept_names: set[str] = set()
+        kept_names: set[str] | None = set() if withdrawals else None
         changed = False
-        for key, value in headers:
-            if key.lower() == set_cookie:
-                verdict = self.judge(kind.decode(value), state.consent)
-                if verdict.category is None or not verdict.allowed:
-                    self._report(verdict)  # unknown names are reported even when deleted
-                if not verdict.allowed and not self.report_only:
-                    changed = True
-                    continue
+        for header in headers:
+            key = header[0]
+            if key != set_cookie and (len(key) != 10 or key.lower() != set_cookie):
+                kept.append(header)
+                continue
+            value = header[1]
+            name, eq, _ = value.partition(kind.semicolon)[0].partition(kind.equals)
+            name = name.strip(kind.whitespace) if eq else name[:0]
+            verdict = table.get(name)
+            if verdict is None:
+                verdict = self._decide(kind.decode(name), consent)
+                _remember(table, name, verdict, _TABLE_SIZE)
+            if not verdict.allowed:
+                if is_deletion(kind.decode(value)):
+                    verdict = Verdict(verdict.name, verdict.category, True, "deletion")
+                    if verdict.category is None:
+                        self._report(verdict)  # unknown names are reported even when deleted
+                else:
+                    self._report(verdict)
+                    if not self.report_only:
+                        changed = True
+                        continue
+            elif verdict.category is None:
+                self._report(verdict)  # kept, with unknown="allow"
+            if kept_names is not None:
                 kept_names.add(verdict.name)
-            kept.append((key, value))
-        for name, declared in state.withdrawals:
-            if name in kept_names:
+            kept.append(header)
+        for withdrawn, declared in withdrawals:
+            if kept_names is not None and withdrawn in kept_names:
                 continue  # the application sets or deletes it itself
-            self._report(Verdict(name, declared.category, False, "not-granted"))
+            self._report(Verdict(withdrawn, declared.category, False, "not-granted"))
             if not self.report_only:
-                kept.append((kind.add_set_cookie, kind.encode(_deletion(name, declared))))
+                kept.append((kind.add_set_cookie, kind.encode(_deletion(withdrawn, declared))))
                 changed = True
         if not changed:
             return None
-        existing = [kind.decode(v) for k, v in headers if k.lower() == kind.vary]
-        vary = self._vary_to_add(existing) if existing else self._vary
-        if vary:
-            kept.append((kind.add_vary, kind.encode(vary)))
+        vary = kind.vary
+        existing = [kind.decode(v) for k, v in kept if len(k) == 4 and k.lower() == vary]
+        to_add = self._vary_to_add(existing) if existing else self._vary
+        if to_add:
+            kept.append((kind.add_vary, kind.encode(to_add)))
         return kept
 
     def _vary_to_add(self, existing: list[str]) -> str:
@@ -464,9 +543,9 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _remember(cache: dict[K, V], key: K, value: V) -> None:
-    """Store in a bounded cache, dropping the oldest entry when it is full."""
-    if len(cache) >= _CACHE_SIZE:
+def _remember(cache: dict[K, V], key: K, value: V, size: int | None = None) -> None:
+    """Store in a bounded cache (``_CACHE_SIZE`` unless told), dropping the oldest entry."""
+    if len(cache) >= (size or _CACHE_SIZE):
         try:  # another thread may be dropping it too
             del cache[next(iter(cache))]
         except (KeyError, RuntimeError, StopIteration):

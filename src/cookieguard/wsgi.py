@@ -53,12 +53,13 @@ class CookieGuardMiddleware:
         self.app = app
         self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
         self.on_consent = on_consent
+        self.own_paths = endpoint.own_paths(self.guard)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         guard = self.guard
         cookie = environ.get("HTTP_COOKIE")
         state = guard.read_request(cookie, environ.get("HTTP_SEC_GPC"))
-        if endpoint.serves(guard, environ.get("PATH_INFO", "")):
+        if environ.get("PATH_INFO") in self.own_paths:
             return self._serve_endpoint(environ, start_response)
         environ["cookieguard.consent"] = state.consent
         environ["cookieguard.guard"] = guard  # for the template helpers (cookieguard.ui)
