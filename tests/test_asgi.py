@@ -100,6 +100,16 @@ def test_start_message_without_headers_key() -> None:
     assert names == [b"_pk_ses.1"]
 
 
+def test_headers_given_as_a_one_shot_iterable_reach_the_client() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        headers = iter([(b"content-type", b"text/plain"), REQUIRED])
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    sent = run(guard(app), http_scope())
+    assert list(sent.messages[0]["headers"]) == [(b"content-type", b"text/plain"), REQUIRED]
+
+
 def test_websocket_accept_headers_filtered() -> None:
     seen: dict[str, Any] = {}
 
