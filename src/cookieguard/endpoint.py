@@ -28,7 +28,7 @@ from . import assets
 from .consent import Consent, new_consent
 from .guard import TEXT_HEADERS, Guard, RequestConsent, is_gpc, logger, parse_cookies
 
-__all__ = ["MAX_BODY", "EndpointRequest", "EndpointResponse", "handle"]
+__all__ = ["MAX_BODY", "EndpointRequest", "EndpointResponse", "handle", "own_paths"]
 
 #: The largest consent request body read; a choice of categories is a few hundred bytes.
 MAX_BODY = 16 * 1024
@@ -108,15 +108,10 @@ def own_paths(guard: Guard) -> frozenset[str]:
     return frozenset(paths)
 
 
-def serves(guard: Guard, path: str) -> bool:
-    """True when ``path`` is the middleware's own, not the application's."""
-    return path in own_paths(guard)
-
-
 def handle(
     guard: Guard, request: EndpointRequest, on_consent: Callable[[ConsentEvent], object] | None
 ) -> EndpointResponse:
-    """Answer a request for one of the paths :func:`serves` claims. Never raises."""
+    """Answer a request for one of the paths :func:`own_paths` lists. Never raises."""
     asset = assets.asset_name(guard.consent_path, request.path)
     if asset is not None:  # the banner's CSS and JavaScript
         return EndpointResponse(
