@@ -18,7 +18,7 @@ from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
 from cookieguard import consent as consent_module
 from cookieguard import guard as guard_module
 from cookieguard import registry as registry_module
-from cookieguard.guard import Guard, RequestState, is_deletion
+from cookieguard.guard import BYTES_HEADERS, TEXT_HEADERS, Guard, RequestState, is_deletion
 
 REGISTRY = Registry(
     categories=[
@@ -205,8 +205,6 @@ def test_a_consent_signed_ahead_of_this_servers_clock_counts_once_it_is_valid(
 
 
 def test_raw_and_text_spellings_of_a_name_share_one_decision() -> None:
-    from cookieguard.guard import BYTES_HEADERS, TEXT_HEADERS
-
     g = guard()
     state = g.read_request(f"cookies_preferences={g.codec.dumps(consent('statistics'))}", None)
     text = [("Set-Cookie", "_ga=1"), ("Set-Cookie", "_pk_id.1=2")]
@@ -287,3 +285,59 @@ def eager_is_deletion(header_value: str, now: float) -> bool:
 def test_lazy_expires_gives_the_eager_answer(value: str) -> None:
     now = time.time()
     assert is_deletion(value, now) is eager_is_deletion(value, now)
+
+
+# -- the deletion check remembered by a Set-Cookie's attributes ------------------------
+
+
+def sent(g: Guard, set_cookies: list[str], now: float) -> list[str]:
+    """The Set-Cookie values a visitor without consent receives, in both spellings."""
+    state = g.read_request(None, None)
+    text = g.filter_headers([("Set-Cookie", v) for v in set_cookies], state, TEXT_HEADERS)
+    raw = g.filter_headers([(b"set-cookie", v.encode()) for v in set_cookies], state, BYTES_HEADERS)
+    text_values = set_cookies if text is None else [v for k, v in text if k == "Set-Cookie"]
+    raw_values = set_cookies if raw is None else [v.decode() for k, v in raw if k == b"set-cookie"]
+    assert text_values == raw_values
+    assert text_values == [v for v in set_cookies if is_deletion(v, now)]  # the reference
+    return text_values
+
+
+def test_an_expires_date_is_judged_again_as_time_passes(clock: list[float]) -> None:
+    g = guard()
+    expires = "Wed, 01 Jan 2098 00:00:00 GMT"
+    stamp = parse_date(expires)
+    assert stamp is not None
+    clock[0] = stamp.timestamp() - 10
+    assert sent(g, [f"_ga=1; Expires={expires}"], clock[0]) == []  # not yet expired: removed
+    clock[0] += 20
+    assert sent(g, [f"_ga=2; Expires={expires}"], clock[0]) == [f"_ga=2; Expires={expires}"]
+
+
+def test_attributes_remembered_for_one_value_give_the_same_answer_for_others(
+    clock: list[float],
+) -> None:
+    g = guard()
+    attributes = [
+        "; Max-Age=0",
+        "; Max-Age=60",
+        "; Path=/",
+        "",
+        "; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT",  # Max-Age wins
+        "; Max-Age=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT",  # an invalid Max-Age does not
+    ]
+    for visitor in range(3):  # the first response fills the memory; the others read it
+        values = [f"_ga=GA1.{visitor}{a}" for a in attributes]
+        assert sent(g, values, clock[0]) == [values[0], values[5]]
+        clock[0] += 86_400
+
+
+def test_the_attribute_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(guard_module, "_CACHE_SIZE", 16)
+    for kind in (TEXT_HEADERS, BYTES_HEADERS):
+        kind.deletions.clear()  # shared by every guard: start from what this test sends
+    g = guard()
+    for i in range(100):
+        sent(g, [f"_ga=1; Max-Age={i}", f"_ga=1; Path=/{'x' * 600}{i}"], time.time())
+    assert len(TEXT_HEADERS.deletions) <= 16
+    assert len(BYTES_HEADERS.deletions) <= 16
+    assert all(len(key) <= 512 for key in TEXT_HEADERS.deletions)  # long attributes: not kept

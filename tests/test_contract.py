@@ -199,6 +199,17 @@ def test_report_only_reports_everything(serve: Any, caplog: pytest.LogCaptureFix
         assert repr(name) in logged
 
 
+def test_removals_are_logged_at_debug_level(serve: Any, caplog: pytest.LogCaptureFixture) -> None:
+    options = {"registry": REGISTRY, "secret_key": KEY}
+    caplog.set_level(logging.INFO, logger="cookieguard")
+    serve(ALL_SET, Seen(), options)()
+    assert not [r for r in caplog.records if "'ads'" in r.getMessage()]
+    caplog.set_level(logging.DEBUG, logger="cookieguard")
+    serve(ALL_SET, Seen(), options)()
+    removed = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert any("removed cookie 'ads'" in m and "'marketing'" in m for m in removed)
+
+
 def test_on_violation_sees_every_removal(serve: Any) -> None:
     violations: list[Verdict] = []
     options = {"registry": REGISTRY, "secret_key": KEY, "on_violation": violations.append}

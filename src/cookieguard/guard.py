@@ -57,6 +57,7 @@ _MAX_REPORTED_UNKNOWN = 10_000
 # client sends can fill them, never grow them.
 _CACHE_SIZE = 4096
 _MAX_CACHED_HEADER = 4096
+_MAX_CACHED_ATTRIBUTES = 512
 # Verdict tables: one per combination of categories seen, each with a bounded list of names.
 _MAX_TABLES = 64
 _TABLE_SIZE = 512
@@ -97,22 +98,37 @@ def is_deletion(header_value: str, now: float | None = None) -> bool:
     ``Expires`` date in the past. ``Max-Age`` wins, and the last valid
     occurrence of an attribute wins, as in RFC 6265.
     """
-    max_age_expired: bool | None = None
-    expires: list[str] = []  # dates are parsed only when no Max-Age decides (it is slow)
+    by_max_age, dates = _expiry_attributes(header_value)
+    if by_max_age is not None:
+        return by_max_age
+    return _expired(dates, time.time() if now is None else now)
+
+
+def _expiry_attributes(header_value: str) -> tuple[bool | None, list[str]]:
+    """What the last valid ``Max-Age`` says (None: there is none), and the ``Expires`` values.
+
+    Dates are only collected here: parsing them is slow, and needed only when no
+    ``Max-Age`` decides.
+    """
+    by_max_age: bool | None = None
+    dates: list[str] = []
     for key, value in _EXPIRY_ATTRIBUTE.findall(header_value):
         value = value.strip(_HTTP_WS)
         if key[0] in "mM":  # Max-Age, not Expires
             digits = value[1:] if value.startswith("-") else value
             if digits.isascii() and digits.isdigit():
-                max_age_expired = value.startswith("-") or not digits.strip("0")
+                by_max_age = value.startswith("-") or not digits.strip("0")
         else:
-            expires.append(value)
-    if max_age_expired is not None:
-        return max_age_expired
-    for value in reversed(expires):  # the last valid date wins
+            dates.append(value)
+    return by_max_age, dates
+
+
+def _expired(dates: list[str], now: float) -> bool:
+    """True when the last valid date of ``dates`` is not after ``now``."""
+    for value in reversed(dates):
         date = parse_date(value)
         if date is not None:
-            return date.timestamp() <= (time.time() if now is None else now)
+            return date.timestamp() <= now
     return False
 
 
@@ -144,19 +160,6 @@ class RequestConsent:
 
 
 @dataclass(frozen=True, slots=True)
-class RequestState:
-    """What the middleware learnt from a request: the consent and what to withdraw."""
-
-    consent: RequestConsent
-    # Cookies the request carries whose category is not allowed now, with their declaration.
-    withdrawals: tuple[tuple[str, Cookie], ...] = ()
-
-
-# A remembered request state, with the span of time (seconds since the epoch) it holds for.
-_Remembered = tuple[RequestState, float, float]
-
-
-@dataclass(frozen=True, slots=True)
 class Verdict:
     """The decision on one cookie: whether the contract lets it pass, and why."""
 
@@ -166,20 +169,37 @@ class Verdict:
     reason: Reason
 
 
-H = TypeVar("H", str, bytes)
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """The verdicts for one consent: by cookie name, and by how a response spells it.
+
+    A name is judged once per consent; after that, a ``Set-Cookie`` costs one
+    dictionary lookup of the text before its first ``=``, as the response has it
+    (``str`` for WSGI, ``bytes`` for ASGI, each in a table of its own so that
+    ``"a"`` and ``b"a"`` are never compared).
+    """
+
+    names: dict[str, Verdict] = field(default_factory=dict)
+    text: dict[str, Verdict] = field(default_factory=dict)
+    raw: dict[bytes, Verdict] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
-class Verdicts:
-    """The verdicts for one consent, by cookie name as a response spells it.
+class RequestState:
+    """What the middleware learnt from a request: the consent and what to withdraw."""
 
-    A name is judged once per consent; after that, a ``Set-Cookie`` costs one
-    dictionary lookup. Names arrive as ``str`` (WSGI) or ``bytes`` (ASGI); each
-    kind has its own table, so that ``"a"`` and ``b"a"`` are never compared.
-    """
+    consent: RequestConsent
+    # Cookies the request carries whose category is not allowed now, with their declaration.
+    withdrawals: tuple[tuple[str, Cookie], ...] = ()
+    # The guard's verdicts for this consent, found once for every response to the request.
+    verdicts: Verdicts = field(default_factory=Verdicts, compare=False, repr=False)
 
-    text: dict[str, Verdict] = field(default_factory=dict)
-    raw: dict[bytes, Verdict] = field(default_factory=dict)
+
+# A remembered request state, with the span of time (seconds since the epoch) it holds for.
+_Remembered = tuple[RequestState, float, float]
+
+
+H = TypeVar("H", str, bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +208,10 @@ class HeaderKind(Generic[H]):
 
     ``set_cookie`` and ``vary`` are lower-case, to match names case-insensitively;
     headers the middleware adds are written as ``add_set_cookie`` / ``add_vary``.
+    ``deletions`` remembers, by the attributes of a ``Set-Cookie`` (what follows
+    its first ``;``), whether they make it a deletion, when no ``Expires`` date
+    decides: an application writes the same attributes for a cookie response after
+    response, whatever the value, and only a date makes the answer change with time.
     """
 
     set_cookie: H
@@ -200,6 +224,7 @@ class HeaderKind(Generic[H]):
     equals: H
     whitespace: H
     table: Callable[[Verdicts], dict[H, Verdict]]
+    deletions: dict[H, bool] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _text_table(verdicts: Verdicts) -> dict[str, Verdict]:
@@ -218,7 +243,7 @@ BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     b"set-cookie",
     b"vary",
     methodcaller("decode", "latin-1"),
-    methodcaller("encode", "latin-1"),
+    lru_cache(maxsize=_CACHE_SIZE)(methodcaller("encode", "latin-1")),  # the same few values
     b"set-cookie",
     b"vary",
     b";",
@@ -268,6 +293,8 @@ class Guard:
     # The state of a request without cookies, without and with Sec-GPC: no allocation.
     _cookieless: tuple[RequestState, RequestState] = field(init=False, repr=False)
     _vary: str = field(init=False, repr=False)  # what to add when the response has no Vary
+    # A removal reaches more than logger.debug: report_only logs it, on_violation hears it.
+    _always_report: bool = field(init=False, repr=False)
     # Without and with GPC: Cookie header -> (its state, the time span the state holds for).
     _states: tuple[dict[str, _Remembered], dict[str, _Remembered]] = field(
         default_factory=lambda: ({}, {}), init=False, repr=False
@@ -324,9 +351,15 @@ class Guard:
         object.__setattr__(self, "_no_consent", RequestConsent(registry.required_categories))
         gpc = frozenset(c.name for c in registry.categories if c.gpc_opt_out and not c.required)
         object.__setattr__(self, "_gpc_categories", gpc if self.honor_gpc else frozenset())
-        cookieless = (RequestState(self._no_consent), RequestState(self.consent_from(None, True)))
+        cookieless = (
+            self.state_for(self._no_consent, ()),
+            self.state_for(self.consent_from(None, True), ()),
+        )
         object.__setattr__(self, "_cookieless", cookieless)
         object.__setattr__(self, "_vary", self._vary_to_add([]))
+        object.__setattr__(
+            self, "_always_report", self.report_only or self.on_violation is not None
+        )
 
     # -- the request -----------------------------------------------------------
 
@@ -379,7 +412,7 @@ class Guard:
                 declared = self.registry.lookup(name)
                 if declared is not None and _TOKEN.fullmatch(name):
                     withdrawals.append((name, declared))
-        return RequestState(consent, tuple(withdrawals))
+        return RequestState(consent, tuple(withdrawals), self.verdicts_for(consent))
 
     def clean_cookie_header(self, cookie_header: str, consent: RequestConsent) -> str:
         """The request's ``Cookie`` header without the cookies the response could not set now."""
@@ -396,7 +429,7 @@ class Guard:
 
     def decide(self, name: str, consent: RequestConsent) -> Verdict:
         """Whether a cookie called ``name`` may be set now: contract rules 2 to 5."""
-        table = self.verdicts_for(consent).text
+        table = self.verdicts_for(consent).names
         verdict = table.get(name)
         if verdict is None:
             verdict = self._decide(name, consent)
@@ -444,47 +477,58 @@ class Guard:
         so that no cache serves one visitor's cookies to another.
         """
         # The hot path of every response: the same steps as judge(), with each
-        # name's verdict looked up by its raw spelling, decoded only the first time.
-        set_cookie = kind.set_cookie
+        # verdict looked up by the raw text before the "=", decoded only the first time.
+        set_cookie, equals = kind.set_cookie, kind.equals
         withdrawals = state.withdrawals
-        if not withdrawals:
-            for key, _ in headers:  # most responses set no cookie: look before building
-                if key == set_cookie or (len(key) == 10 and key.lower() == set_cookie):
-                    break
-            else:
-                return None
-        consent = state.consent
-        table = kind.table(self.verdicts_for(consent))
-        kept: list[tuple[H, H]] = []
+        table: dict[H, Verdict] | None = None
+        removed: list[tuple[H, H]] | None = None
+        # With withdrawals, the names the application sets (or deletes) itself.
         kept_names: set[str] | None = set() if withdrawals else None
-        changed = False
         for header in headers:
             key = header[0]
             if key != set_cookie and (len(key) != 10 or key.lower() != set_cookie):
-                kept.append(header)
                 continue
+            if table is None:
+                table = kind.table(state.verdicts)
             value = header[1]
-            name, eq, _ = value.partition(kind.semicolon)[0].partition(kind.equals)
-            name = name.strip(kind.whitespace) if eq else name[:0]
-            verdict = table.get(name)
+            spelled, eq, _ = value.partition(equals)
+            if not eq:  # no "=": the name is empty
+                spelled = spelled[:0]
+            verdict = table.get(spelled)
             if verdict is None:
-                verdict = self._decide(kind.decode(name), consent)
-                _remember(table, name, verdict, _TABLE_SIZE)
+                verdict = self._judge_spelling(spelled, state.consent, kind)
+                _remember(table, spelled, verdict, _TABLE_SIZE)
+            if verdict.allowed and verdict.category is not None:  # declared and consented
+                if kept_names is not None:
+                    kept_names.add(verdict.name)
+                continue
             if not verdict.allowed:
-                if is_deletion(kind.decode(value)):
+                if self._deletes(value, kind):
                     verdict = Verdict(verdict.name, verdict.category, True, "deletion")
                     if verdict.category is None:
                         self._report(verdict)  # unknown names are reported even when deleted
                 else:
-                    self._report(verdict)
+                    if (
+                        verdict.category is None
+                        or self._always_report
+                        or logger.isEnabledFor(logging.DEBUG)
+                    ):  # otherwise the report is a disabled logger.debug: skip the calls
+                        self._report(verdict)
                     if not self.report_only:
-                        changed = True
+                        if removed is None:
+                            removed = []
+                        removed.append(header)
                         continue
-            elif verdict.category is None:
+            else:
                 self._report(verdict)  # kept, with unknown="allow"
             if kept_names is not None:
                 kept_names.add(verdict.name)
-            kept.append(header)
+        if removed is None and kept_names is None:
+            return None
+        kept = list(headers)
+        for header in removed or ():
+            kept.remove(header)  # equal headers get equal verdicts: any of them will do
+        changed = removed is not None
         for withdrawn, declared in withdrawals:
             if kept_names is not None and withdrawn in kept_names:
                 continue  # the application sets or deletes it itself
@@ -495,11 +539,37 @@ class Guard:
         if not changed:
             return None
         vary = kind.vary
-        existing = [kind.decode(v) for k, v in kept if len(k) == 4 and k.lower() == vary]
-        to_add = self._vary_to_add(existing) if existing else self._vary
+        existing: list[str] | None = None
+        for k, v in kept:  # a plain loop: most responses have no Vary
+            if len(k) == 4 and k.lower() == vary:
+                existing = [] if existing is None else existing
+                existing.append(kind.decode(v))
+        to_add = self._vary if existing is None else self._vary_to_add(existing)
         if to_add:
             kept.append((kind.add_vary, kind.encode(to_add)))
         return kept
+
+    def _judge_spelling(self, spelled: H, consent: RequestConsent, kind: HeaderKind[H]) -> Verdict:
+        """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``.
+
+        Its name is that text, trimmed of spaces and tabs (RFC 6265bis 5.7), unless
+        a ``;`` comes first: then the name-value pair has no ``=`` and the name is empty.
+        """
+        name = spelled[:0] if kind.semicolon in spelled else spelled.strip(kind.whitespace)
+        return self.decide(kind.decode(name), consent)
+
+    def _deletes(self, value: H, kind: HeaderKind[H]) -> bool:
+        """:func:`is_deletion`, remembered by the attributes unless an ``Expires`` decides."""
+        attributes = value.partition(kind.semicolon)[2]
+        deletes = kind.deletions.get(attributes)
+        if deletes is None:
+            by_max_age, dates = _expiry_attributes(kind.decode(value))
+            if by_max_age is None and dates:  # an Expires date: the answer changes with time
+                return _expired(dates, time.time())
+            deletes = bool(by_max_age)
+            if len(attributes) <= _MAX_CACHED_ATTRIBUTES:
+                _remember(kind.deletions, attributes, deletes)
+        return deletes
 
     def _vary_to_add(self, existing: list[str]) -> str:
         present = {t.strip(_HTTP_WS).lower() for v in existing for t in v.split(",")}
