@@ -17,7 +17,7 @@ through. The decisions themselves are :class:`cookieguard.guard.Guard`'s.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
@@ -62,22 +62,23 @@ class CookieGuardMiddleware:
         self.own_paths = endpoint.own_paths(self.guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
         guard = self.guard
         headers = scope.get("headers") or []
-        cookies: list[bytes] = []
+        raw_cookie: bytes | None = None
         gpc: str | None = None
         for key, value in headers:  # one pass; the length test spares most a lower()
             if len(key) == 6:
-                if key.lower() == b"cookie":
-                    cookies.append(value)
+                if key.lower() == b"cookie":  # HTTP/2 may split the cookies over several
+                    raw_cookie = value if raw_cookie is None else raw_cookie + b"; " + value
             elif len(key) == 7 and gpc is None and key.lower() == b"sec-gpc":
                 gpc = value.decode("latin-1")
-        cookie = b"; ".join(cookies).decode("latin-1") if cookies else None
+        cookie = None if raw_cookie is None else raw_cookie.decode("latin-1")
         state = guard.read_request(cookie, gpc)
-        if scope["type"] == "http" and scope["path"] in self.own_paths:
+        if kind == "http" and scope["path"] in self.own_paths:
             await self._serve_endpoint(scope, receive, send)
             return
         scope["cookieguard.consent"] = state.consent
@@ -88,7 +89,9 @@ class CookieGuardMiddleware:
             extra = [(b"cookie", cleaned.encode("latin-1"))] if cleaned else []
             scope = {**scope, "headers": others + extra}
 
-        async def guarded_send(message: Message) -> None:
+        def guarded_send(message: Message) -> Awaitable[None]:
+            # Not a coroutine: the server's own awaitable is handed back, so that each
+            # message costs one call here and no extra coroutine.
             if message["type"] in _HEADER_MESSAGES:
                 sent = message.get("headers") or ()
                 if not isinstance(sent, (list, tuple)):  # a one-shot iterable is read once
@@ -96,7 +99,7 @@ class CookieGuardMiddleware:
                 filtered = guard.filter_headers(sent, state, BYTES_HEADERS)
                 if filtered is not None:
                     message["headers"] = filtered
-            await send(message)
+            return send(message)
 
         await self.app(scope, receive, guarded_send)
 
