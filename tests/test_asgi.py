@@ -86,6 +86,27 @@ def test_streaming_body_passes_chunk_by_chunk_unbuffered() -> None:
     assert lowered(sent.messages[0]["headers"]) == [(b"vary", b"Cookie, Sec-GPC")]
 
 
+def test_cookies_split_over_several_cookie_headers_are_read_together() -> None:
+    # HTTP/2 lets a client send one Cookie header per cookie.
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        assert scope["cookieguard.consent"].allows("statistics")
+        headers = [(b"set-cookie", b"_pk_id.1=x")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    scope = http_scope(
+        headers=[
+            ("cookie", f"{CONSENT_COOKIE}={token(['statistics'])}"),
+            ("accept", "*/*"),
+            ("Cookie", "ads=1"),  # marketing, not granted: withdrawn
+        ]
+    )
+    sent = run(guard(app), scope)
+    set_cookies = [v for k, v in sent.messages[0]["headers"] if k == b"set-cookie"]
+    assert set_cookies[0] == b"_pk_id.1=x"
+    assert [v.split(b"=")[0] for v in set_cookies[1:]] == [b"ads"]  # its deletion
+
+
 def test_start_message_without_headers_key() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": 204})
