@@ -120,6 +120,25 @@ def test_filter_headers_returns_none_when_nothing_changes() -> None:
     assert g.filter_headers([(b"set-cookie", b"csrftoken=1")], state, BYTES_HEADERS) is None
 
 
+def test_filter_headers_keeps_the_order_of_what_passes_among_repeated_headers() -> None:
+    g = guard()
+    state = g.read_request(None, None)
+    ads, session = ("Set-Cookie", "ads=1"), ("Set-Cookie", "sessionid=1")
+    headers = [ads, ("X", "1"), session, ("Set-Cookie", "ads=1"), ads, ("X", "2"), session]
+    assert g.filter_headers(headers, state, TEXT_HEADERS) == [
+        ("X", "1"),
+        session,
+        ("X", "2"),
+        session,
+        ("Vary", "Cookie, Sec-GPC"),
+    ]
+    raw = [[b"set-cookie", b"ads=1"], [b"x", b"1"], [b"set-cookie", b"ads=1"]]  # ASGI allows lists
+    assert g.filter_headers(raw, state, BYTES_HEADERS) == [  # type: ignore[arg-type]
+        [b"x", b"1"],
+        (b"vary", b"Cookie, Sec-GPC"),
+    ]
+
+
 def test_filter_headers_bytes_and_text_agree() -> None:
     g = guard()
     state = g.read_request("_pk_ses.1=1", None)

@@ -481,7 +481,7 @@ class Guard:
         set_cookie, equals = kind.set_cookie, kind.equals
         withdrawals = state.withdrawals
         table: dict[H, Verdict] | None = None
-        removed: list[tuple[H, H]] | None = None
+        removed: list[tuple[H, H]] | None = None  # in the order they came
         # With withdrawals, the names the application sets (or deletes) itself.
         kept_names: set[str] | None = set() if withdrawals else None
         for header in headers:
@@ -526,8 +526,10 @@ class Guard:
         if removed is None and kept_names is None:
             return None
         kept = list(headers)
-        for header in removed or ():
-            kept.remove(header)  # equal headers get equal verdicts: any of them will do
+        position = 0
+        for header in removed or ():  # each search starts where the last one ended: linear
+            position = kept.index(header, position)  # equal headers have equal verdicts
+            del kept[position]
         changed = removed is not None
         for withdrawn, declared in withdrawals:
             if kept_names is not None and withdrawn in kept_names:
