@@ -63,6 +63,10 @@ _MAX_TABLES = 64
 _TABLE_SIZE = 512
 
 
+# Header text as an adapter has it: str (WSGI) or bytes (ASGI).
+H = TypeVar("H", str, bytes)
+
+
 def set_cookie_name(header_value: str) -> str:
     """The cookie name of a ``Set-Cookie`` value, as RFC 6265bis (5.7) reads it.
 
@@ -70,8 +74,17 @@ def set_cookie_name(header_value: str) -> str:
     empty; otherwise it is the text before the first ``=``, with spaces and tabs
     (and nothing else) stripped. Names are compared case-sensitively.
     """
-    name, eq, _ = header_value.partition(";")[0].partition("=")
-    return name.strip(_HTTP_WS) if eq else ""
+    spelled, eq, _ = header_value.partition("=")
+    return _name_as_spelled(spelled, ";", _HTTP_WS) if eq else ""
+
+
+def _name_as_spelled(spelled: H, semicolon: H, whitespace: H) -> H:
+    """The cookie name of a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``.
+
+    That text trimmed of spaces and tabs, unless a ``;`` comes first: then the
+    name-value pair has no ``=``, and the name is empty.
+    """
+    return spelled[:0] if semicolon in spelled else spelled.strip(whitespace)
 
 
 def parse_cookies(cookie_header: str) -> MultiDict[str, str]:
@@ -197,9 +210,6 @@ class RequestState:
 
 # A remembered request state, with the span of time (seconds since the epoch) it holds for.
 _Remembered = tuple[RequestState, float, float]
-
-
-H = TypeVar("H", str, bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -552,12 +562,8 @@ class Guard:
         return kept
 
     def _judge_spelling(self, spelled: H, consent: RequestConsent, kind: HeaderKind[H]) -> Verdict:
-        """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``.
-
-        Its name is that text, trimmed of spaces and tabs (RFC 6265bis 5.7), unless
-        a ``;`` comes first: then the name-value pair has no ``=`` and the name is empty.
-        """
-        name = spelled[:0] if kind.semicolon in spelled else spelled.strip(kind.whitespace)
+        """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``."""
+        name = _name_as_spelled(spelled, kind.semicolon, kind.whitespace)
         return self.decide(kind.decode(name), consent)
 
     def _deletes(self, value: H, kind: HeaderKind[H]) -> bool:
