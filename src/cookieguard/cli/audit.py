@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from ..audit import audit_app, find_middleware, interface_of
+from ..audit.drive import check_registry
 from .common import UsageError, load_object, load_registry
 
 __all__ = ["add_parser"]
@@ -34,7 +35,8 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--registry",
         metavar="MODULE:REGISTRY",
-        help="the registry, for an app not wrapped in cookieguard (a wrapped app uses its own)",
+        help="the registry, for an app not wrapped in cookieguard (a wrapped app is audited "
+        "against its own; another registry is refused)",
     )
     parser.add_argument(
         "--format",
@@ -60,10 +62,19 @@ def run(args: argparse.Namespace) -> int:
         interface_of(app)
     except TypeError:
         raise UsageError(f"{args.app} is a {type(app).__name__}, not a WSGI or ASGI app") from None
-    if find_middleware(app) is None and registry is None:
+    middleware = find_middleware(app)
+    if middleware is None and registry is None:
         raise UsageError(
             f"{args.app} is not wrapped in cookieguard: pass --registry MODULE:REGISTRY"
         )
+    if middleware is not None:
+        try:
+            check_registry(middleware, registry)
+        except ValueError:
+            raise UsageError(
+                f"{args.app} is wrapped in cookieguard, which judges its cookies by its own "
+                f"registry, not {args.registry}: leave --registry out, or wrap the app with it"
+            ) from None
     bad = [p for p in paths if not p.startswith("/")]
     if bad:
         raise UsageError(f"paths must start with '/': {', '.join(bad)}")
