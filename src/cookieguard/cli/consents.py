@@ -12,10 +12,15 @@ import argparse
 import os
 import sys
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from ..consentlog import ConsentStore, parse_moment
 from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 __all__ = ["DB_ENV", "add_parser", "open_store"]
 
@@ -59,7 +64,7 @@ def _action(actions: Any, name: str, handler: Handler, *, help: str) -> argparse
         help=f"the log's SQLAlchemy URL, e.g. sqlite:///consent.db (default: ${DB_ENV})",
     )
     parser.add_argument("--table-prefix", default="cookieguard_", help="as given to ConsentLog")
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=_database_errors(handler))
     return parser
 
 
@@ -70,16 +75,99 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def open_store(args: argparse.Namespace) -> ConsentStore:
-    """The consent log that ``--db`` (or ``$COOKIEGUARD_CONSENT_DB``) names."""
+def open_store(args: argparse.Namespace, *, write: bool = False) -> ConsentStore:
+    """The consent log that ``--db`` (or ``$COOKIEGUARD_CONSENT_DB``) names, which must exist.
+
+    No action creates a log: an SQLite file that is not there, or a database
+    without the log's tables, is a :class:`UsageError`. Unless ``write``, an
+    SQLite log is opened read-only.
+    """
     if not args.db:
         raise UsageError(f"say which consent log to read: --db URL or ${DB_ENV}")
-    try:
-        return ConsentStore(args.db, table_prefix=args.table_prefix)
-    except ModuleNotFoundError as exc:
+    try:  # parses the URL; connects to nothing yet
+        store = ConsentStore(args.db, table_prefix=args.table_prefix)
+    except ValueError as exc:  # an in-memory database, a table prefix that is no identifier
         raise UsageError(str(exc)) from exc
-    except Exception as exc:  # a malformed URL, an unknown driver
-        raise UsageError(f"cannot open consent log {args.db!r}: {exc}") from exc
+    if store.engine.dialect.name == "sqlite":
+        store.close()
+        url = _existing_sqlite(store.engine.url, read_only=not write)
+        store = ConsentStore(
+            url.render_as_string(hide_password=False), table_prefix=args.table_prefix
+        )
+    if _schema_version(store) is None:
+        store.close()
+        raise UsageError(
+            f"{_shown(args.db)} holds no consent log (no {args.table_prefix}* tables): "
+            "check --db and --table-prefix"
+        )
+    return store
+
+
+def _schema_version(store: ConsentStore) -> int | None:
+    """The log's schema version; None for a database that holds no log."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return store.schema_version()
+    except OperationalError as exc:
+        # Opened read-only, an SQLite file that is not in WAL mode refuses the switch
+        # to it; every consent log is in WAL mode from its first connection.
+        if store.engine.dialect.name == "sqlite" and "readonly database" in str(exc.orig):
+            return None
+        raise
+
+
+def _existing_sqlite(url: URL, *, read_only: bool) -> URL:
+    """``url`` once its SQLite file is known to exist; as a read-only URI unless told."""
+    database = url.database or ""  # ConsentStore refused an in-memory database
+    path = Path(database)
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        path = Path(unquote(urlsplit(database).path))
+    if not path.is_file():
+        where = (
+            ""
+            if path.is_absolute()
+            else " (sqlite:///NAME is relative to the current directory, sqlite:////NAME absolute)"
+        )
+        raise UsageError(f"no consent log at {path.resolve()}: no such file{where}")
+    if not read_only:
+        return url
+    query = {**url.query, "mode": "ro", "uri": "true"}
+    return url.set(database=path.resolve().as_uri(), query=query)
+
+
+def _shown(db: str) -> str:
+    """The URL as it may be printed: without its password."""
+    try:
+        import sqlalchemy as sa
+
+        return sa.engine.make_url(db).render_as_string(hide_password=True)
+    except Exception:  # not even a URL
+        return repr(db)
+
+
+def _database_errors(handler: Handler) -> Handler:
+    """``handler``, with SQLAlchemy's errors (a malformed URL, a database away) as one line."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except UsageError:
+            raise
+        except ModuleNotFoundError as exc:  # SQLAlchemy, or the URL's driver, not installed
+            raise UsageError(str(exc)) from exc
+        except Exception as exc:
+            try:
+                from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+            except ModuleNotFoundError:  # then it is not SQLAlchemy's error
+                raise exc from None
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            detail = exc.orig if isinstance(exc, DBAPIError) else exc
+            first_line = (str(detail).strip().splitlines() or [type(detail).__name__])[0]
+            raise UsageError(f"cannot read consent log {_shown(args.db)}: {first_line}") from exc
+
+    return run
 
 
 def show_record(args: argparse.Namespace) -> int:
@@ -110,7 +198,11 @@ def show_record(args: argparse.Namespace) -> int:
 def export_records(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            try:
+                out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+            with out:
                 count = store.export(out, since=args.since, until=args.until, format=args.format)
             print(f"exported {count} records to {args.output}", file=sys.stderr)
         else:
@@ -119,7 +211,7 @@ def export_records(args: argparse.Namespace) -> int:
 
 
 def purge_records(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with open_store(args, write=True) as store:
         count = store.purge(args.older_than)
     before = args.older_than.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     print(f"purged {count} records given before {before}")
