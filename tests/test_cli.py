@@ -243,3 +243,32 @@ def test_an_output_file_that_cannot_be_written_is_one_line(
     target = tmp_path / "no" / "such" / "dir.csv"
     err = usage_error(capsys, ["consents", "export", "--db", log, "--output", str(target)])
     assert f"cannot write {target}: No such file or directory" in err
+
+
+# -- the reference page ------------------------------------------------------------------
+
+
+def commands(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, list[str]]:
+    """Each command line (``audit``, ``consents show``...) and its options and arguments."""
+    found: dict[str, list[str]] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                found.update(commands(sub, f"{prefix} {name}".strip()))
+    if prefix and prefix not in found:
+        found[prefix] = [
+            action.option_strings[0] if action.option_strings else str(action.metavar)
+            for action in parser._actions
+            if not isinstance(action, (argparse._HelpAction, argparse._SubParsersAction))
+        ]
+    return found
+
+
+def test_the_reference_page_documents_every_command_and_option() -> None:
+    page = (Path(__file__).parent.parent / "docs" / "reference" / "cli.md").read_text()
+    every = commands(cli.build_parser())
+    assert {"policy", "audit", "consents show", "consents export", "consents purge"} <= set(every)
+    for command, options in every.items():
+        assert f"cookieguard {command} " in page, command
+        for option in options:
+            assert f"| `{option}" in page, f"{command} {option}"

@@ -80,8 +80,9 @@ def audit_app(
     """Call ``app`` for each of ``paths`` under every consent state and report its cookies.
 
     A wrapped app is audited with its middleware's registry and key; ``registry``
-    is needed only when the app is not wrapped in cookieguard. ``progress`` is
-    called with each path before it is audited.
+    is needed only when the app is not wrapped in cookieguard, and for a wrapped
+    app may only be the middleware's own (another is a ``ValueError``). ``app`` is
+    left unchanged. ``progress`` is called with each path before it is audited.
     """
     interface = interface_of(app)
     paths = tuple(paths)

@@ -41,29 +41,47 @@ def add_parser(subparsers: Any) -> None:
     show.add_argument("consent_id", metavar="ID", help="the consent ID the visitor quotes")
 
     export = _action(actions, "export", export_records, help="write records as JSON lines or CSV")
-    export.add_argument("--since", type=_moment, help="a date or an age (30d, 6m)")
-    export.add_argument("--until", type=_moment, help="a date or an age, exclusive")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    export.add_argument("--output", "-o", help="a file to write (default: standard output)")
+    export.add_argument(
+        "--since", type=_moment, metavar="WHEN", help="a date or an age (30d, 6m): from then on"
+    )
+    export.add_argument(
+        "--until", type=_moment, metavar="WHEN", help="a date or an age: before then (exclusive)"
+    )
+    export.add_argument(
+        "--format",
+        choices=("jsonl", "csv"),
+        default="jsonl",
+        help="jsonl (one JSON object a line, the default) or csv",
+    )
+    export.add_argument(
+        "--output", "-o", metavar="FILE", help="a file to write (default: standard output)"
+    )
 
     purge = _action(actions, "purge", purge_records, help="delete records past their retention")
     purge.add_argument(
         "--older-than",
         type=_moment,
         required=True,
+        metavar="WHEN",
         help="an age (13m, 400d, 2y) or a date: records given before it are deleted",
     )
 
 
 def _action(actions: Any, name: str, handler: Handler, *, help: str) -> argparse.ArgumentParser:
     """A ``consents`` action with the options that say which log it works on."""
-    parser: argparse.ArgumentParser = actions.add_parser(name, help=help)
+    parser: argparse.ArgumentParser = actions.add_parser(name, help=help, description=help)
     parser.add_argument(
         "--db",
         default=os.environ.get(DB_ENV),
+        metavar="URL",
         help=f"the log's SQLAlchemy URL, e.g. sqlite:///consent.db (default: ${DB_ENV})",
     )
-    parser.add_argument("--table-prefix", default="cookieguard_", help="as given to ConsentLog")
+    parser.add_argument(
+        "--table-prefix",
+        default="cookieguard_",
+        metavar="PREFIX",
+        help="the log's table prefix, as given to ConsentLog (default: cookieguard_)",
+    )
     parser.set_defaults(handler=_database_errors(handler))
     return parser
 
