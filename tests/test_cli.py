@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy.exc
 
-from cookieguard import cli
+from cookieguard import cli, consentlog
 from cookieguard.cli import main
 from cookieguard.cli.consents import open_store
 from cookieguard.consentlog import ConsentStore
@@ -220,6 +220,16 @@ def test_a_database_without_the_log_is_an_error_and_is_left_unchanged(
     log = consent_log(tmp_path / "consent.db")
     err = usage_error(capsys, ["consents", "export", "--db", log, "--table-prefix", "mysite_"])
     assert "no mysite_* tables" in err
+
+
+def test_a_log_of_a_newer_schema_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 2)
+    log = consent_log(tmp_path / "consent.db")
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 1)
+    err = usage_error(capsys, ["consents", "show", "some-id", "--db", log])
+    assert "has schema version 2, newer than the 1 this cookieguard understands" in err
 
 
 def test_read_commands_open_the_log_read_only(

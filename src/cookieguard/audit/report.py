@@ -7,7 +7,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, overload
 
 from werkzeug.http import parse_date
 
@@ -91,6 +91,24 @@ class Finding:
     message: str
 
 
+class _FindingsOf:
+    """A read-only attribute of the report: its findings of one kind, in report order."""
+
+    def __init__(self, kind: FindingKind) -> None:
+        self.kind: FindingKind = kind
+
+    @overload
+    def __get__(self, report: None, owner: type[AuditReport]) -> _FindingsOf: ...
+
+    @overload
+    def __get__(self, report: AuditReport, owner: type[AuditReport]) -> tuple[Finding, ...]: ...
+
+    def __get__(
+        self, report: AuditReport | None, owner: type[AuditReport]
+    ) -> _FindingsOf | tuple[Finding, ...]:
+        return self if report is None else report._of(self.kind)
+
+
 @dataclass(frozen=True)
 class AuditReport:
     """Every cookie seen and every finding; ``clean`` when nothing must be fixed."""
@@ -104,24 +122,13 @@ class AuditReport:
     observations: tuple[Observation, ...]
     findings: tuple[Finding, ...]
 
+    undeclared = _FindingsOf("undeclared")
+    leaks = _FindingsOf("leak")
+    long_lived = _FindingsOf("long-lived")
+    errors = _FindingsOf("error")
+
     def _of(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)
-
-    @property
-    def undeclared(self) -> tuple[Finding, ...]:
-        return self._of("undeclared")
-
-    @property
-    def leaks(self) -> tuple[Finding, ...]:
-        return self._of("leak")
-
-    @property
-    def long_lived(self) -> tuple[Finding, ...]:
-        return self._of("long-lived")
-
-    @property
-    def errors(self) -> tuple[Finding, ...]:
-        return self._of("error")
 
     @property
     def clean(self) -> bool:

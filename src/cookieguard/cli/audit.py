@@ -9,21 +9,24 @@ from typing import Any
 
 from ..audit import audit_app, find_middleware, interface_of
 from ..audit.drive import check_registry
-from .common import UsageError, load_object, load_registry
+from .common import UsageError, add_command, add_format, load_object, load_registry
 
 __all__ = ["add_parser"]
 
 
+#: The one line ``cookieguard --help`` gives the command.
+HELP = "call an app in-process under every consent state and report its cookies"
+DESCRIPTION = (
+    "Import a WSGI or ASGI app, call it in-process (no server) for each path "
+    "under every consent state (none, necessary only, each category alone, all) and report "
+    "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
+    "reached the client without consent, or a request that raised or answered 404 or 5xx."
+)
+
+
 def add_parser(subparsers: Any) -> None:
     """Add ``cookieguard audit`` to the command line."""
-    parser = subparsers.add_parser(
-        "audit",
-        help="call an app in-process under every consent state and report its cookies",
-        description="Import a WSGI or ASGI app, call it in-process (no server) for each path "
-        "under every consent state (none, necessary only, each category alone, all) and report "
-        "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
-        "reached the client without consent, or a request that raised or answered 404 or 5xx.",
-    )
+    parser = add_command(subparsers, "audit", run, help=HELP, description=DESCRIPTION)
     parser.add_argument("app", metavar="MODULE:APP", help="e.g. myproject.wsgi:app")
     parser.add_argument(
         "--path",
@@ -38,18 +41,12 @@ def add_parser(subparsers: Any) -> None:
         help="the registry, for an app not wrapped in cookieguard (a wrapped app is audited "
         "against its own; another registry is refused)",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="the report's form (default: text)",
-    )
+    add_format(parser, ("text", "json"), default="text", help="the report's form (default: text)")
     parser.add_argument(
         "--strict",
         action="store_true",
         help="also fail on optional cookies kept over 13 months",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

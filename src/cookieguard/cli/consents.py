@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from ..consentlog import ConsentStore, parse_moment
-from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError
+from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError, add_command, add_format
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -28,13 +28,14 @@ __all__ = ["DB_ENV", "add_parser", "open_store"]
 DB_ENV = "COOKIEGUARD_CONSENT_DB"
 
 
+#: The one line ``cookieguard --help`` gives the command.
+HELP = "look up, export and purge the consent log"
+DESCRIPTION = "Look up, export and purge the consent log (needs cookieguard[log])."
+
+
 def add_parser(subparsers: Any) -> None:
     """Add ``cookieguard consents`` and its actions to the command line."""
-    consents = subparsers.add_parser(
-        "consents",
-        help="look up, export and purge the consent log",
-        description="Look up, export and purge the consent log (needs cookieguard[log]).",
-    )
+    consents = add_command(subparsers, "consents", None, help=HELP, description=DESCRIPTION)
     actions = consents.add_subparsers(title="actions", metavar="ACTION", required=True)
 
     show = _action(actions, "show", show_record, help="print a consent and its history")
@@ -47,9 +48,9 @@ def add_parser(subparsers: Any) -> None:
     export.add_argument(
         "--until", type=_moment, metavar="WHEN", help="a date or an age: before then (exclusive)"
     )
-    export.add_argument(
-        "--format",
-        choices=("jsonl", "csv"),
+    add_format(
+        export,
+        ("jsonl", "csv"),
         default="jsonl",
         help="jsonl (one JSON object a line, the default) or csv",
     )
@@ -69,7 +70,7 @@ def add_parser(subparsers: Any) -> None:
 
 def _action(actions: Any, name: str, handler: Handler, *, help: str) -> argparse.ArgumentParser:
     """A ``consents`` action with the options that say which log it works on."""
-    parser: argparse.ArgumentParser = actions.add_parser(name, help=help, description=help)
+    parser = add_command(actions, name, _database_errors(handler), help=help)
     parser.add_argument(
         "--db",
         default=os.environ.get(DB_ENV),
@@ -82,7 +83,6 @@ def _action(actions: Any, name: str, handler: Handler, *, help: str) -> argparse
         metavar="PREFIX",
         help="the log's table prefix, as given to ConsentLog (default: cookieguard_)",
     )
-    parser.set_defaults(handler=_database_errors(handler))
     return parser
 
 
@@ -174,6 +174,8 @@ def _database_errors(handler: Handler) -> Handler:
             raise
         except ModuleNotFoundError as exc:  # SQLAlchemy, or the URL's driver, not installed
             raise UsageError(str(exc)) from exc
+        except RuntimeError as exc:  # a log of a newer schema than this cookieguard's
+            raise UsageError(f"cannot read consent log {_shown(args.db)}: {exc}") from exc
         except Exception as exc:
             try:
                 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
