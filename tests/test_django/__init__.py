@@ -163,6 +163,11 @@ def jinja_view(request: HttpRequest) -> HttpResponse:
     return render(request, "page.jinja")
 
 
+def cookies_view(request: HttpRequest) -> HttpResponse:
+    """The names of the cookies Django read from the request."""
+    return HttpResponse(" ".join(sorted(request.COOKIES)))
+
+
 def no_request_view(request: HttpRequest) -> HttpResponse:
     from django.template.loader import render_to_string
 
@@ -183,6 +188,7 @@ urlpatterns = [
     path("page", page_view),
     path("jinja", jinja_view),
     path("no-request", no_request_view),
+    path("cookies", cookies_view),
     path("async", async_view),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
@@ -203,10 +209,13 @@ def _client_response(response: Any) -> Response:
 def via_client(client: Client | None = None) -> Driver:
     client = client or Client()
 
-    def serve(*, method: str = "GET", path: str = "/", headers: Any = (), **extra: Any) -> Response:
+    def serve(
+        *, method: str = "GET", path: str = "/", headers: Any = (), body: bytes = b""
+    ) -> Response:
         fields = dict(headers)
         fields.pop("Host", None)  # the test client's own: testserver
-        reply = client.generic(method, path, headers=fields, **extra)
+        content_type = fields.pop("Content-Type", "application/octet-stream")
+        reply = client.generic(method, path, body, content_type, headers=fields)
         response = _client_response(reply)
         response.raw = reply  # type: ignore[attr-defined]
         return response
@@ -215,10 +224,12 @@ def via_client(client: Client | None = None) -> Driver:
 
 
 def via_wsgi() -> Driver:
-    handler = WSGIHandler()
+    """``WSGIHandler`` loads the middleware when made: on the first request, with its settings."""
+    handlers: list[WSGIHandler] = []
 
     def serve(**request: Any) -> Response:
-        response = call_wsgi(handler, **request)
+        handlers[:] = handlers or [WSGIHandler()]
+        response = call_wsgi(handlers[0], **request)
         # Django writes each morsel as morsel.output(header=""), which puts one space
         # before it (a server sends it as the space after the colon).
         response.headers = [
@@ -231,8 +242,13 @@ def via_wsgi() -> Driver:
 
 
 def via_asgi() -> Driver:
-    handler = ASGIHandler()
-    return lambda **request: call_asgi(handler, **request)
+    handlers: list[ASGIHandler] = []
+
+    def serve(**request: Any) -> Response:
+        handlers[:] = handlers or [ASGIHandler()]
+        return call_asgi(handlers[0], **request)
+
+    return serve
 
 
 DRIVERS: dict[str, Callable[[], Driver]] = {
