@@ -170,3 +170,29 @@ def test_one_class_serves_both_handlers_without_adapting(
     with override_settings(DEBUG=True, MIDDLEWARE=["cookieguard.django.CookieGuardMiddleware"]):
         DRIVERS["asgi"]()(path="/async")
     assert [r for r in caplog.records if "adapted for middleware cookieguard" in r.getMessage()]
+
+
+def test_the_response_carries_exactly_what_the_guard_returns(
+    serve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the decision, the write-back sends its lines: kept, removed, replaced, added."""
+    from cookieguard.guard import Guard
+
+    returned: list[list[tuple[str, str]]] = []
+
+    def decide(self: Guard, headers: Any, state: Any, kind: Any) -> list[tuple[str, str]]:
+        cookies = [h for h in headers if h[0].lower() == "set-cookie"]
+        others = [h for h in headers if h[0].lower() != "set-cookie"]
+        # Drop the first line, replace the second in place, keep the rest, add two.
+        replaced = [("Set-Cookie", "_pk_id.1.ab=; Max-Age=0; Path=/")]
+        added = [("Set-Cookie", "gone=; Max-Age=0; Path=/"), ("X-Added", "1")]
+        result = others + replaced + cookies[2:] + added
+        returned.append(result)
+        return result
+
+    monkeypatch.setattr(Guard, "filter_headers", decide)
+    response = serve(path="/site")
+    (result,) = returned
+    expected = [v for k, v in result if k.lower() == "set-cookie"]
+    assert sorted(response.set_cookies) == sorted(v.strip(" \t") for v in expected)
+    assert response.values("x-added") == ["1"]

@@ -108,21 +108,22 @@ class CookieGuardMiddleware:
         filtered = self.guard.filter_headers(headers, state, TEXT_HEADERS)
         if filtered is None:
             return response
-        leaving = [v for k, v in filtered if k.lower() == "set-cookie"]
-        # The lines that left are those that came, in order, minus the removed ones,
-        # then the guard's own: match them up in one pass (equal lines, equal verdicts).
+        # What came and is still there passes as Django wrote it; what came and is gone
+        # was removed; what is there and did not come, the guard wrote (withdrawals, or a
+        # line in place of one it removed): it goes out as written, after the others.
+        leaving = Counter(v for k, v in filtered if k.lower() == "set-cookie")
         came = [(v, None) for k, v in own if k.lower() == "set-cookie"]
         came += [(line, name) for (name, _), line in zip(morsels, lines, strict=True)]
-        position = 0
         for value, source in came:
-            if position < len(leaving) and leaving[position] == value:
-                position += 1
+            if leaving[value] > 0:
+                leaving[value] -= 1
             elif source is None:  # the raw header: Django keeps one per name
                 del response.headers["Set-Cookie"]
             else:
                 del response.cookies[source]
-        for line in leaving[position:]:
-            add_set_cookie(response, line)
+        for value, count in leaving.items():
+            for _ in range(count):
+                add_set_cookie(response, value)
         present = Counter(h for h in own if h[0].lower() != "set-cookie")
         for header in filtered:
             if header[0].lower() == "set-cookie":
