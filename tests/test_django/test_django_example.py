@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -29,14 +30,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = tmp_path_factory.mktemp("portal") / "portal.db"
+@contextmanager
+def runserver(workdir: Path) -> Iterator[str]:
+    """The portal under ``manage.py runserver`` on a free loopback port; its base URL."""
+    db = workdir / "portal.db"
     env = {**os.environ, "PORTAL_DB": str(db), "PYTHONUNBUFFERED": "1"}
     manage = [sys.executable, "-W", "error", str(MANAGE)]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, check=True, timeout=120)
     port = free_port()
-    log = (db.parent / "runserver.log").open("w")  # its request log, kept out of the pipe
+    log = (workdir / "runserver.log").open("w")  # its request log, kept out of the pipe
     server = subprocess.Popen(
         [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"],
         env=env,
@@ -58,6 +60,12 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert server.stdout is not None
         server.stdout.close()
         log.close()
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with runserver(tmp_path_factory.mktemp("portal")) as base_url:
+        yield base_url
 
 
 def browser(base_url: str) -> httpx.Client:
