@@ -12,7 +12,7 @@ and ``ASGIHandler`` (with a recording ``send``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from http.cookies import Morsel
 from typing import Any
 
@@ -21,7 +21,7 @@ import jinja2
 from django.conf import settings
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.test import Client
@@ -174,6 +174,19 @@ def no_request_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(render_to_string("no-request.html"))
 
 
+async def chunks() -> AsyncIterator[bytes]:
+    for chunk in (b"one ", b"two ", b"three"):
+        yield chunk
+
+
+async def stream_view(request: HttpRequest) -> StreamingHttpResponse:
+    """A body streamed chunk by chunk (as ASGI wants it: asynchronously), with cookies."""
+    response = StreamingHttpResponse(chunks())
+    response.set_cookie("_pk_id.1.ab", "v1")
+    response.set_cookie("sessionid", "s1")
+    return response
+
+
 async def async_view(request: HttpRequest) -> HttpResponse:
     response = HttpResponse(f"statistics: {request.cookieguard.allows('statistics')}")
     response.set_cookie("_pk_id.1.ab", "v1")
@@ -190,6 +203,7 @@ urlpatterns = [
     path("no-request", no_request_view),
     path("cookies", cookies_view),
     path("async", async_view),
+    path("stream", stream_view),
     path("i18n/setlang/", set_language, name="set_language"),
 ]
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
+import pickle
 from typing import Any
 
 import pytest
 from django.test import Client, override_settings
-from tests.cases import REGISTRY, consent_cookie, token
+from tests.cases import REGISTRY, Seen, consent_cookie, token
 
 from cookieguard.django import CookieGuardMiddleware
 
-from . import DRIVERS, SITE_MIDDLEWARE
+from . import DRIVERS, SITE_MIDDLEWARE, Spec
 
 pytestmark = pytest.mark.usefixtures("site")
 
@@ -196,3 +197,45 @@ def test_the_response_carries_exactly_what_the_guard_returns(
     expected = [v for k, v in result if k.lower() == "set-cookie"]
     assert sorted(response.set_cookies) == sorted(v.strip(" \t") for v in expected)
     assert response.values("x-added") == ["1"]
+
+
+def test_a_streamed_body_streams_through_with_its_headers_judged() -> None:
+    response = DRIVERS["asgi"]()(path="/stream")
+    assert names(response) == ["sessionid"]
+    assert response.chunks[:3] == [b"one ", b"two ", b"three"]  # each chunk sent as it came
+
+
+def test_the_guards_own_lines_survive_pickling_as_a_cached_response_is() -> None:
+    answer = Client().post("/cookieguard/consent", {"action": "accept_all"})
+    line = answer.cookies["cookies_preferences"].OutputString()
+    copy = pickle.loads(pickle.dumps(answer.cookies))
+    assert copy["cookies_preferences"].OutputString() == line
+    assert copy["cookies_preferences"].value == answer.cookies["cookies_preferences"].value
+
+
+def test_undeclared_names_are_reported_once_per_handler(
+    serve: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="cookieguard")
+    with override_settings(MIDDLEWARE=["cookieguard.django.CookieGuardMiddleware"]):
+        Spec.headers, Spec.seen = (("Set-Cookie", "mystery=1"),), Seen()
+        serve()
+        serve()
+        assert sum("'mystery'" in r.getMessage() for r in caplog.records) == 1
+        DRIVERS["wsgi"]()()  # another handler, another middleware instance: reported again
+    assert sum("'mystery'" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_report_only_removes_nothing_and_reports_it(serve: Any) -> None:
+    violations: list[Any] = []
+    options = {"report_only": True, "on_violation": violations.append}
+    with override_settings(COOKIEGUARD={"REGISTRY": REGISTRY, "OPTIONS": options}):
+        response = serve(path="/site")
+    assert sorted(names(response)) == [
+        "_pk_id.1.ab",
+        "ads",
+        "csrftoken",
+        "django_language",
+        "sessionid",
+    ]
+    assert {v.name for v in violations} == {"_pk_id.1.ab", "ads", "django_language"}
