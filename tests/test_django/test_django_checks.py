@@ -59,6 +59,11 @@ def test_a_setting_that_cannot_build_the_middleware_is_an_error(
     assert ids(COOKIEGUARD=setting) == [expected]
 
 
+def test_an_empty_secret_key_is_reported_not_raised() -> None:
+    assert ids(SECRET_KEY="") == ["cookieguard.E003"]
+    assert ids(SECRET_KEY="", COOKIEGUARD={"REGISTRY": REGISTRY, "SECRET_KEY": "own"}) == []
+
+
 def test_the_registry_may_be_a_dotted_path() -> None:
     assert ids(COOKIEGUARD={"REGISTRY": "tests.cases.REGISTRY"}) == []
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.apps import apps  # type: ignore[import-untyped]
 from django.conf import settings  # type: ignore[import-untyped]
 from django.core.checks import CheckMessage, Error, Warning  # type: ignore[import-untyped]
+from django.core.exceptions import ImproperlyConfigured  # type: ignore[import-untyped]
 from django.utils.module_loading import import_string  # type: ignore[import-untyped]
 
 from . import conf
@@ -37,6 +38,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         guard = conf.build().guard
     except conf.ConfigError as error:
         return [Error(str(error), hint=error.hint, id=error.id)]
+    except ImproperlyConfigured as error:  # Django's own, such as an empty SECRET_KEY
+        hint = "Fix the setting, or give COOKIEGUARD a SECRET_KEY of its own."
+        return [Error(f"the middleware cannot be built: {error}", hint=hint, id="cookieguard.E003")]
     errors = []
     for name, why, id in _django_cookies():
         if guard.registry.category_of(name) is None:
