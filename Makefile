@@ -20,6 +20,12 @@ demo: $(STAMP)
 demo-flask: $(STAMP)
 	$(BIN)/flask --app examples.flask_app.app run --host 127.0.0.1 --port 8000
 
+## demo-django: serve the Django example with Django's own server on http://127.0.0.1:8000 (PORT= to move it)
+.PHONY: demo-django
+demo-django: $(STAMP)
+	$(BIN)/python examples/django_app/manage.py migrate --noinput --verbosity 0
+	$(BIN)/python examples/django_app/manage.py runserver 127.0.0.1:$(or $(PORT),8000)
+
 ## lint: ruff (lint + format) and mypy --strict on src/
 lint: $(STAMP)
 	$(BIN)/ruff check .

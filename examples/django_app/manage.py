@@ -1,0 +1,13 @@
+#!/usr/bin/env python
+"""The portal's manage.py: ``python examples/django_app/manage.py runserver``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
