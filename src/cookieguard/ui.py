@@ -8,12 +8,15 @@ Flask and Starlette integrations put in templates as ``cookieguard``:
 
     <head>{{ cookieguard.consent_mode() }}{{ cookieguard.assets() }}</head>
     <body>
+      {{ cookieguard.banner() }}
       {% if cookieguard.allows("marketing") %}
         <iframe src="https://www.youtube-nocookie.com/embed/..."></iframe>
       {% endif %}
-      {{ cookieguard.banner() }}
       <footer>{{ cookieguard.preferences_link() }}</footer>
     </body>
+
+The banner goes first in ``<body>``: it shows at the bottom of the screen (it is
+``position: fixed``), and the keyboard reaches "Reject all" with the first Tab.
 
 It is framework-neutral: :func:`for_environ` (WSGI) and :func:`for_scope` (ASGI)
 build it from the plain request mappings. The banner and dialog are Jinja2
