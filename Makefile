@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# The port of `make demo` and `make demo-flask`: `make demo PORT=8001`.
+PORT ?= 8000
 
 .PHONY: demo demo-flask test lint bench docs clean
 
@@ -12,13 +14,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: serve the Starlette example with the middleware on http://127.0.0.1:8000
+## demo: serve the Starlette example with the middleware on http://127.0.0.1:8000 (PORT=... for another port)
 demo: $(STAMP)
-	$(BIN)/uvicorn examples.starlette_app.app:app --host 127.0.0.1 --port 8000
+	$(BIN)/uvicorn examples.starlette_app.app:app --host 127.0.0.1 --port $(PORT)
 
-## demo-flask: serve the Flask example on http://127.0.0.1:8000
+## demo-flask: serve the Flask example on http://127.0.0.1:8000 (PORT=... for another port)
 demo-flask: $(STAMP)
-	$(BIN)/flask --app examples.flask_app.app run --host 127.0.0.1 --port 8000
+	$(BIN)/flask --app examples.flask_app.app run --host 127.0.0.1 --port $(PORT)
 
 ## demo-django: serve the Django example with Django's own server on http://127.0.0.1:8000 (PORT= to move it)
 .PHONY: demo-django

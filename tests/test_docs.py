@@ -155,6 +155,22 @@ def test_mkdocs_builds_strictly(tmp_path: Path) -> None:
         html = page.read_text(encoding="utf-8")
         leftover = re.search(r":(class|meth|func|mod|data|attr|exc):`|\.\. [a-z-]+::", html)
         assert leftover is None, f"{page}: unrendered reStructuredText {leftover.group()!r}"
+    # A reader's browser asks no third party for anything: no web fonts, no repository
+    # widget (which calls api.github.com), no script, style, image or frame from elsewhere.
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert "md-source" not in html, f"{page}: the repository widget calls api.github.com"
+        assert "fonts.googleapis.com" not in html and "fonts.gstatic.com" not in html, page
+        loads = _THIRD_PARTY_LOAD.search(html)
+        assert loads is None, f"{page}: the browser would fetch {loads.group()!r}"
+
+
+# An element the browser fetches by itself, from another host (links to follow are fine).
+_THIRD_PARTY_LOAD = re.compile(
+    r"<(?:script|img|iframe|source|video|audio)\b[^>]*\bsrc=\"(?:https?:)?//[^\"]+\""
+    r"|<link\b(?=[^>]*\brel=\"(?:stylesheet|preconnect|preload|icon|modulepreload)\")"
+    r"[^>]*\bhref=\"(?:https?:)?//[^\"]+\""
+)
 
 
 def test_each_example_has_a_readme_linked_from_the_docs() -> None:

@@ -226,3 +226,31 @@ def test_youtube_player_is_rendered_only_with_commercial_consent(
         choose(client, action="save", categories=["commercial"])
 
         assert "youtube.com/embed" in client.get("/meet").text
+
+
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+def test_the_banner_names_the_link_the_footer_shows(
+    name: str, client: httpx.Client, language: str
+) -> None:
+    page = client.get("/", headers={"Accept-Language": language}).text
+    footer = page.split('<footer class="', 1)[1]
+    (link,) = re.findall(r'<a [^>]*class="cookieguard-preferences-link"[^>]*>([^<]+)</a>', footer)
+    text = re.search(r'<p id="cookieguard-banner-text"[^>]*>(.*?)</p>', page, re.S)
+    assert text and link.strip() in text.group(1).replace("&#8220;", "“")
+
+
+def test_the_banner_comes_first_in_the_document(name: str, client: httpx.Client) -> None:
+    body = client.get("/").text.split("<body>", 1)[1]
+    first_link_or_button = re.search(r"<(a|button)\b[^>]*>", body)
+    assert first_link_or_button and 'id="cookieguard-banner-reject-all"' in first_link_or_button[0]
+
+
+def test_the_flask_policy_page_shows_the_consent_cookies_lifetime(
+    base_urls: dict[str, str],
+) -> None:
+    with httpx.Client(base_url=base_urls["flask"], timeout=10) as client:
+        for language, lifetime in (("en", "182 days"), ("fr", "182 jours"), ("de", "182 Tage")):
+            page = client.get("/cookie-policy", headers={"Accept-Language": language}).text
+            row = re.search(r"<code>cookies_preferences</code>.*?</tr>", page, re.S)
+            assert row, language
+            assert f">{lifetime}</td>" in row[0]

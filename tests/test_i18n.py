@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 from importlib.resources import files
+from typing import Any
 
 import pytest
 from flask import Flask, render_template_string
 
-from cookieguard import Category, Registry, i18n
+from cookieguard import Category, Cookie, Registry, i18n
 from cookieguard.flask import CookieGuard
 
 
@@ -16,6 +17,7 @@ from cookieguard.flask import CookieGuard
 def no_added_languages(monkeypatch: pytest.MonkeyPatch) -> None:
     """Languages a test adds do not leak into other tests."""
     monkeypatch.setattr(i18n, "_added", {})
+    monkeypatch.setattr(i18n, "_by_registry", {})
 
 
 def banner_catalogue(lang: str) -> dict[str, str]:
@@ -24,17 +26,21 @@ def banner_catalogue(lang: str) -> dict[str, str]:
     return catalogue
 
 
-def page(accept_language: str) -> str:
+REGISTRY = Registry(
+    [
+        Category("necessary", required=True, label="Strictly necessary"),
+        Category("statistics", label="Statistics", description="Counts visits."),
+    ],
+    [
+        Cookie("_pk_id.*", "statistics", provider="Matomo", purpose="Recognise", duration="1 year"),
+    ],
+)
+
+
+def page(accept_language: str, registry: Registry = REGISTRY, **options: Any) -> str:
     app = Flask(__name__)
     app.secret_key = "test-secret-key-that-is-long-enough"
-    registry = Registry(
-        [
-            Category("necessary", required=True, label="Strictly necessary"),
-            Category("statistics", label="Statistics", description="Counts visits."),
-        ],
-        [],
-    )
-    CookieGuard(app, registry=registry)
+    CookieGuard(app, registry=registry, **options)
 
     @app.get("/")
     def home() -> str:
@@ -134,3 +140,35 @@ def test_translated_text_is_escaped() -> None:
 def test_add_language_refuses_what_is_not_a_language_code(code: str) -> None:
     with pytest.raises(ValueError, match="language code"):
         i18n.add_language(code, {})
+
+
+def test_cookie_purposes_and_durations_are_translated_by_catalogue_keys() -> None:
+    i18n.add_language(
+        "de", {"cookie._pk_id.*.purpose": "Wiedererkennen", "cookie._pk_id.*.duration": "1 Jahr"}
+    )
+    german = page("de")
+    assert ">Wiedererkennen</td>" in german
+    assert ">1 Jahr</td>" in german
+    english = page("en")
+    assert ">Recognise</td>" in english
+    assert ">1 year</td>" in english
+
+
+def test_a_catalogue_for_one_registry_leaves_other_registries_alone() -> None:
+    other = Registry([Category("necessary", required=True, label="Necessary")], [])
+    i18n.add_language("fr", {"category.necessary.label": "Essentiels"}, registry=REGISTRY)
+    i18n.add_language("fr", {"category.necessary.label": "Nécessaires"}, registry=other)
+    assert "Essentiels</label>" in page("fr")
+    assert "Nécessaires</label>" in page("fr", other)
+    assert "Strictly necessary</label>" in page("en")
+    # The middleware works on its own copy of the registry (another consent cookie name here):
+    # the catalogue still applies to it.
+    assert "Essentiels</label>" in page("fr", cookie_name="consent")
+    assert "Essentiels" not in i18n.messages("fr").get("category.necessary.label", "")
+
+
+def test_a_catalogue_for_one_registry_wins_over_one_for_every_registry() -> None:
+    i18n.add_language("fr", {"category.statistics.label": "Statistiques"})
+    i18n.add_language("fr", {"category.statistics.label": "Mesure d’audience"}, registry=REGISTRY)
+    assert i18n.messages("fr", REGISTRY)["category.statistics.label"] == "Mesure d’audience"
+    assert i18n.messages("fr")["category.statistics.label"] == "Statistiques"

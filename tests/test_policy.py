@@ -13,7 +13,7 @@ import pytest
 from tests.seed_registries import KOPANO, KOPANO_SEED, OPENDATASOFT, OPENDATASOFT_SEEDS
 
 from cookieguard import Category, Cookie, Registry, i18n
-from cookieguard.policy import FORMATS, policy_data, render
+from cookieguard.policy import FORMATS, lifetime, policy_data, render
 
 SCHEMA = Path(__file__).parent.parent / "docs" / "policy-schema.json"
 VOID = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "source", "wbr"}
@@ -341,3 +341,57 @@ def test_the_json_form_is_stable() -> None:
         "path": "/",
         "domain": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("seconds", "lang", "text"),
+    [
+        (15_724_800, "en", "182 days"),
+        (86_400, "en", "1 day"),
+        (3_600, "fr", "1 heure"),
+        (5_400, "de", "90 Minuten"),
+        (90_061, "en", "90061 seconds"),
+        (15_724_800, "fr", "182 jours"),
+        (15_724_800, "de", "182 Tage"),
+    ],
+)
+def test_a_lifetime_is_written_in_the_largest_exact_unit(
+    seconds: int, lang: str, text: str
+) -> None:
+    assert lifetime(seconds, lang) == text
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_the_consent_cookie_shows_its_real_lifetime(fmt: str) -> None:
+    registry = Registry([Category("necessary", required=True)], [])
+    default = render(registry, fmt)  # type: ignore[arg-type]
+    assert "182 days" in default  # the default max_age, 15724800 seconds
+    assert "Not specified" not in default
+    week = render(registry, fmt, "de", consent_max_age=7 * 86_400)  # type: ignore[arg-type]
+    assert "7 Tage" in week
+    consent = policy_data(registry, consent_max_age=3_600)["categories"][0]["cookies"][0]
+    assert (consent["name"], consent["duration"]) == ("cookies_preferences", "1 hour")
+
+
+def test_the_sites_own_translations_reach_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(i18n, "_by_registry", {})
+    registry = Registry(
+        [Category("necessary", required=True, label="Necessary", description="Needed.")],
+        [Cookie("sessionid", "necessary", purpose="Sign-in", duration="2 weeks")],
+    )
+    i18n.add_language(
+        "fr",
+        {
+            "category.necessary.label": "Nécessaires",
+            "category.necessary.description": "Indispensables.",
+            "cookie.sessionid.purpose": "Connexion",
+            "cookie.sessionid.duration": "2 semaines",
+        },
+        registry=registry,
+    )
+    data = policy_data(registry, "fr")
+    category = data["categories"][0]
+    assert (category["title"], category["description"]) == ("Nécessaires", "Indispensables.")
+    sessionid = category["cookies"][1]
+    assert (sessionid["purpose"], sessionid["duration"]) == ("Connexion", "2 semaines")
+    assert policy_data(registry, "en")["categories"][0]["title"] == "Necessary"

@@ -236,11 +236,13 @@ def test_dialog_lists_every_category_and_cookie(visitor: Visitor) -> None:
         assert f"<p>{category.description}</p>" in page
     for cookie in REGISTRY.cookies:
         row = re.search(
-            rf"<tr><th scope=\"row\"><code>{re.escape(cookie.name)}</code></th>.*?</tr>", page
+            rf"<tr[^>]*><th scope=\"row\"[^>]*><code>{re.escape(cookie.name)}</code></th>.*?</tr>",
+            page,
+            re.DOTALL,
         )
         assert row, cookie.name
         for text in (cookie.provider, cookie.purpose, cookie.duration):
-            assert f"<td>{text}</td>" in row.group(0)
+            assert re.search(rf"<td[^>]*>{re.escape(text)}</td>", row.group(0)), text
 
 
 def test_required_categories_are_checked_and_cannot_be_unchecked(visitor: Visitor) -> None:
@@ -290,6 +292,65 @@ def test_gpc_blocked_category_is_explained_in_the_dialog(visitor: Visitor) -> No
     assert "Global Privacy Control" in page
     boxes = dict(re.findall(r'<input type="checkbox"[^>]*value="(\w+)"([^>]*)>', page, re.S))
     assert "checked" not in boxes["marketing"]
+
+
+def gpc_notices(page: str) -> list[str]:
+    return re.findall(r'class="cookieguard-gpc-notice"[^>]*>([^<]*)<', page)
+
+
+@pytest.mark.parametrize(
+    ("language", "notice"),
+    [
+        ("en", "Opt-out preference signal honoured"),
+        ("fr", "Signal de préférence d’opposition respecté"),
+        ("de", "Opt-out-Präferenzsignal berücksichtigt"),
+    ],
+)
+def test_a_gpc_request_is_told_in_the_page_that_its_signal_is_honoured(
+    visitor: Visitor, language: str, notice: str
+) -> None:
+    # In the HTML itself: no script is needed to see it.
+    first = visitor.get(**{"Sec-GPC": "1", "Accept-Language": language})
+    # The link, the banner and the dialog.
+    assert sorted(gpc_notices(first)) == sorted([f"({notice})", notice, notice])
+    assert visitor.get(**{"Accept-Language": language}).count("cookieguard-gpc-notice") == 0
+    visitor.choose(action="accept_all")
+    after = visitor.get(**{"Sec-GPC": "1", "Accept-Language": language})
+    assert sorted(gpc_notices(after)) == sorted([f"({notice})", notice])  # no banner now
+
+
+def test_no_gpc_notice_when_the_middleware_does_not_honour_the_signal() -> None:
+    app = Flask(__name__)
+    app.secret_key = SECRET
+    CookieGuard(app, registry=REGISTRY, honor_gpc=False)
+
+    @app.get("/")
+    def home() -> str:
+        return render_template_string(
+            "{{ cookieguard.banner() }}{{ cookieguard.preferences_link() }}"
+        )
+
+    page = app.test_client().get("/", headers={"Sec-GPC": "1"}).text
+    assert "cookieguard-gpc-notice" not in page
+
+
+def test_search_engines_are_told_not_to_quote_the_banner(visitor: Visitor) -> None:
+    assert re.search(r'<div id="cookieguard"[^>]* data-nosnippet[\s>]', visitor.get())
+
+
+def test_the_policy_helper_lists_the_consent_cookie_with_the_middlewares_lifetime() -> None:
+    app = Flask(__name__)
+    app.secret_key = SECRET
+    CookieGuard(app, registry=REGISTRY, cookie_name="consent", max_age=30 * 86_400)
+
+    @app.get("/policy")
+    def policy_page() -> str:
+        return render_template_string("{{ cookieguard.policy() }}")
+
+    french = app.test_client().get("/policy", headers={"Accept-Language": "fr"}).text
+    row = re.search(r"<code>consent</code>.*?</tr>", french, re.S)
+    assert row and ">30 jours</td>" in row.group(0)
+    assert "Matomo" in french
 
 
 # -- escaping, languages -------------------------------------------------------------

@@ -19,6 +19,8 @@ from flask import Flask, make_response, render_template, request
 from cookieguard import Category, Cookie, Registry
 from cookieguard.flask import CookieGuard
 
+from . import translations
+
 #: Signs Flask's session and the consent cookie. The built-in key is for local
 #: development only: set ``COOKIEGUARD_EXAMPLE_SECRET`` before exposing the demo.
 SECRET_KEY = os.environ.get("COOKIEGUARD_EXAMPLE_SECRET", "dev-only-not-secret-flask-example")
@@ -194,6 +196,8 @@ registry = Registry(
     ],
     revision=1,
 )
+# French and German texts for every category and cookie above (the banner itself is shipped).
+translations.register(registry)
 
 
 @dataclass(frozen=True)

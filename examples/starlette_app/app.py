@@ -29,6 +29,8 @@ from cookieguard.asgi import CookieGuardMiddleware
 from cookieguard.consentlog import ConsentLog
 from cookieguard.starlette import template_context
 
+from . import translations
+
 HERE = Path(__file__).parent
 
 #: Signs the consent cookie. The built-in key is for local development only:
@@ -117,6 +119,8 @@ registry = Registry(
     ],
     revision=1,
 )
+# French and German texts for every category and cookie above (the banner itself is shipped).
+translations.register(registry)
 
 
 @dataclass(frozen=True)

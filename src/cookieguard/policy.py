@@ -5,8 +5,9 @@ for how long; :func:`render` turns it into the page regulators ask for, as an
 HTML fragment to include in a site's own layout, a standalone HTML page,
 Markdown, or JSON for other tools (its shape is ``docs/policy-schema.json``).
 Headings come from the ``policy`` message catalogues (English, French,
-German); the registry's own text (labels, providers, purposes, durations) is
-shown as declared, escaped for the format.
+German); the registry's own text (labels, descriptions, purposes, durations)
+is shown as declared or as the site translated it
+(:func:`cookieguard.i18n.add_language`), escaped for the format.
 
 .. code-block:: python
 
@@ -18,20 +19,20 @@ shown as declared, escaped for the format.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from jinja2 import PackageLoader
 
-from . import i18n
+from . import i18n, templating
+from .consent import DEFAULT_MAX_AGE
 from .registry import Cookie, Registry
 
 __all__ = [
     "FORMATS",
     "SCHEMA_VERSION",
     "Format",
+    "lifetime",
     "policy_context",
     "policy_data",
     "render",
@@ -50,10 +51,6 @@ _TEMPLATES: Mapping[str, str] = {
     "md": "policy/policy.md",
 }
 
-# ASCII punctuation that means something to Markdown (inline or in a table cell);
-# CommonMark lets any of it be backslash-escaped.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|&#!~])")
-
 
 def template_loader() -> PackageLoader:
     """The loader of cookieguard's templates, for a site's own Jinja2 environment.
@@ -61,39 +58,59 @@ def template_loader() -> PackageLoader:
     Its policy templates are ``policy/fragment.html`` and ``policy/page.html``;
     render them with the variables of :func:`policy_context`.
     """
-    return PackageLoader("cookieguard", "templates")
+    return templating.template_loader()
 
 
-def _cookie_entry(cookie: Cookie) -> dict[str, Any]:
+def _cookie_entry(cookie: Cookie, t: Mapping[str, str]) -> dict[str, Any]:
     return {
         "name": cookie.name,
         "pattern": cookie.is_pattern,
         "provider": cookie.provider,
-        "purpose": cookie.purpose,
-        "duration": cookie.duration,
+        "purpose": i18n.cookie_text(t, cookie, "purpose"),
+        "duration": i18n.cookie_text(t, cookie, "duration"),
         "path": cookie.path,
         "domain": cookie.domain,
     }
 
 
+# Largest first: a lifetime is written in the largest unit that divides it exactly.
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+
+
+def lifetime(seconds: int, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """A cookie lifetime in seconds as a visitor reads it: ``15724800`` is "182 days"."""
+    t = i18n.messages(lang)
+    unit, size = next((u, n) for u, n in _UNITS if seconds % n == 0)
+    count = seconds // size
+    key = f"policy.lifetime.{unit}" if count == 1 else f"policy.lifetime.{unit}s"
+    return t[key].replace("{count}", str(count))
+
+
 def policy_data(
-    registry: Registry, lang: str = i18n.DEFAULT_LANGUAGE, *, include_consent_cookie: bool = True
+    registry: Registry,
+    lang: str = i18n.DEFAULT_LANGUAGE,
+    *,
+    include_consent_cookie: bool = True,
+    consent_max_age: int = DEFAULT_MAX_AGE,
 ) -> dict[str, Any]:
     """The policy as plain data: the JSON form, and what every template renders.
 
-    Unless the registry declares it, the consent cookie is listed first in the
-    first required category (the site sets it whenever a visitor chooses), with
-    a provider and purpose in ``lang``.
+    Category and cookie texts are those of ``registry``, or their translations
+    into ``lang`` (:func:`cookieguard.i18n.add_language`). Unless the registry
+    declares it, the consent cookie is listed first in the first required
+    category (the site sets it whenever a visitor chooses), with a provider and
+    purpose in ``lang`` and ``consent_max_age`` (the middleware's ``max_age``)
+    as its duration.
     """
-    t = i18n.messages(lang)
+    t = i18n.messages(lang, registry)
     categories: list[dict[str, Any]] = []
     for category in registry.categories:
-        cookies = [_cookie_entry(c) for c in registry.cookies_in(category.name)]
+        cookies = [_cookie_entry(c, t) for c in registry.cookies_in(category.name)]
         categories.append(
             {
                 "name": category.name,
-                "title": category.title,
-                "description": category.description,
+                "title": i18n.category_text(t, category, "label"),
+                "description": i18n.category_text(t, category, "description"),
                 "required": category.required,
                 "gpc_opt_out": category.gpc_opt_out,
                 "cookies": cookies,
@@ -109,7 +126,7 @@ def policy_data(
                 "pattern": False,
                 "provider": t["policy.consent_cookie.provider"],
                 "purpose": t["policy.consent_cookie.purpose"],
-                "duration": "",
+                "duration": lifetime(consent_max_age, lang),
                 "path": "/",
                 "domain": None,
             },
@@ -123,53 +140,36 @@ def policy_data(
     }
 
 
-def policy_context(registry: Registry, lang: str = i18n.DEFAULT_LANGUAGE) -> dict[str, Any]:
+def policy_context(
+    registry: Registry,
+    lang: str = i18n.DEFAULT_LANGUAGE,
+    *,
+    consent_max_age: int = DEFAULT_MAX_AGE,
+) -> dict[str, Any]:
     """The variables the policy templates expect: ``policy`` and ``t`` (the messages)."""
-    return {"policy": policy_data(registry, lang), "t": i18n.messages(lang)}
-
-
-def _markdown_text(value: Any) -> Any:
-    """Escape a value for Markdown: literal text, on one line, safe in a table cell."""
-    if value is None or isinstance(value, Markup):
-        return value
-    text = " ".join(str(value).split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
-def _markdown_code(name: str) -> Markup:
-    """A cookie name as a code span; names with a backtick fall back to escaped text."""
-    if "`" in name:
-        return Markup(_markdown_text(name))
-    return Markup(f"`{name}`")
-
-
-_html_env = Environment(
-    loader=template_loader(),
-    autoescape=select_autoescape(["html"], default=True),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
-_markdown_env = Environment(
-    loader=template_loader(),
-    autoescape=False,
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-    finalize=_markdown_text,
-)
-_markdown_env.filters["code"] = _markdown_code
+    policy = policy_data(registry, lang, consent_max_age=consent_max_age)
+    return {"policy": policy, "t": i18n.messages(lang, registry)}
 
 
 def render(
-    registry: Registry, format: Format = "fragment", lang: str = i18n.DEFAULT_LANGUAGE
+    registry: Registry,
+    format: Format = "fragment",
+    lang: str = i18n.DEFAULT_LANGUAGE,
+    *,
+    consent_max_age: int = DEFAULT_MAX_AGE,
 ) -> str:
     """The cookie policy of ``registry`` in ``format``, with headings in ``lang``.
 
     ``fragment`` is an HTML ``<section>`` to place in a site's own page, ``html``
     a complete page, ``md`` Markdown, ``json`` the documented JSON form.
+    ``consent_max_age`` is the middleware's ``max_age``, shown as the consent
+    cookie's duration (templates get both from ``cookieguard.policy()``).
     """
     if format == "json":
-        return json.dumps(policy_data(registry, lang), ensure_ascii=False, indent=2) + "\n"
+        data = policy_data(registry, lang, consent_max_age=consent_max_age)
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if format not in _TEMPLATES:
         raise ValueError(f"unknown policy format {format!r}; choose one of {', '.join(FORMATS)}")
-    env = _markdown_env if format == "md" else _html_env
-    return env.get_template(_TEMPLATES[format]).render(policy_context(registry, lang))
+    env = templating.markdown_environment() if format == "md" else templating.environment()
+    context = policy_context(registry, lang, consent_max_age=consent_max_age)
+    return env.get_template(_TEMPLATES[format]).render(context)

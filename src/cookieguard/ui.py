@@ -8,12 +8,15 @@ Flask and Starlette integrations put in templates as ``cookieguard``:
 
     <head>{{ cookieguard.consent_mode() }}{{ cookieguard.assets() }}</head>
     <body>
+      {{ cookieguard.banner() }}
       {% if cookieguard.allows("marketing") %}
         <iframe src="https://www.youtube-nocookie.com/embed/..."></iframe>
       {% endif %}
-      {{ cookieguard.banner() }}
       <footer>{{ cookieguard.preferences_link() }}</footer>
     </body>
+
+The banner goes first in ``<body>``: it shows at the bottom of the screen (it is
+``position: fixed``), and the keyboard reaches "Reject all" with the first Tab.
 
 It is framework-neutral: :func:`for_environ` (WSGI) and :func:`for_scope` (ASGI)
 build it from the plain request mappings. The banner and dialog are Jinja2
@@ -24,19 +27,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode
 
-from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
-from . import assets, i18n
+from . import assets, i18n, policy, templating
 from .consent_mode import ConsentMapping, consent_script
 from .guard import Guard, RequestConsent
 from .registry import Cookie
 
-__all__ = ["PREFERENCES_ANCHOR", "CategoryView", "ConsentUI", "for_environ", "for_scope"]
+__all__ = [
+    "PREFERENCES_ANCHOR",
+    "CategoryView",
+    "ConsentUI",
+    "CookieRow",
+    "for_environ",
+    "for_scope",
+]
 
 #: The id of the preferences dialog; ``#cookieguard-preferences`` opens it without JavaScript.
 PREFERENCES_ANCHOR = "cookieguard-preferences"
@@ -46,25 +55,18 @@ _OPEN_PARAM = ("cookieguard", "preferences")
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("cookieguard", "templates"),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 _TABLE_KEYS = ("cookie.name", "cookie.provider", "cookie.purpose", "cookie.duration")
+
+#: One row of a category's cookie table: name, provider, purpose, duration (translated).
+CookieRow = tuple[str, str, str, str]
 
 
 # The cookie tables are most of the dialog and the same for every visitor of a language:
 # render each once instead of escaping every cell on every page view.
 @lru_cache(maxsize=512)
-def _cookie_table(cookies: tuple[Cookie, ...], headings: tuple[str, ...]) -> Markup:
-    template = _environment().get_template("cookieguard/cookies.html")
-    return Markup(template.render(cookies=cookies, headings=headings))
+def _cookie_table(rows: tuple[CookieRow, ...], headings: tuple[str, ...]) -> Markup:
+    template = templating.environment().get_template("cookieguard/cookies.html")
+    return Markup(template.render(rows=rows, headings=headings))
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ class CategoryView:
     checked: bool
     gpc_blocked: bool
     cookies: tuple[Cookie, ...]
+    #: ``cookies`` as the dialog lists them, their texts in the visitor's language.
+    rows: tuple[CookieRow, ...]
     #: The rendered table of ``cookies`` (the same for every visitor of one language).
     table: Markup
 
@@ -110,7 +114,17 @@ class ConsentUI:
 
     @cached_property
     def messages(self) -> Mapping[str, str]:
-        return i18n.messages(self.lang)
+        """Every message in :attr:`lang`, with the site's texts for its registry."""
+        return i18n.messages(self.lang, self.guard.registry)
+
+    @property
+    def gpc_honoured(self) -> bool:
+        """True when the request carries ``Sec-GPC: 1`` and the middleware honours it.
+
+        The banner and the preferences link then say so ("Opt-out preference
+        signal honoured"), as California's CCPA regulations (§ 7025(c)(6)) require.
+        """
+        return self.guard.honor_gpc and self.consent.gpc
 
     @property
     def endpoint(self) -> str:
@@ -126,19 +140,32 @@ class ConsentUI:
         registry = self.guard.registry
         t = self.messages
         headings = tuple(t[key] for key in _TABLE_KEYS)
-        return [
-            CategoryView(
-                name=c.name,
-                label=t.get(f"category.{c.name}.label") or c.title,
-                description=t.get(f"category.{c.name}.description") or c.description,
-                required=c.required,
-                checked=c.required or self.consent.allows(c.name),
-                gpc_blocked=c.name in self.consent.gpc_blocked,
-                cookies=registry.cookies_in(c.name),
-                table=_cookie_table(registry.cookies_in(c.name), headings),
+        views = []
+        for c in registry.categories:
+            cookies = registry.cookies_in(c.name)
+            rows = tuple(
+                (
+                    cookie.name,
+                    cookie.provider,
+                    i18n.cookie_text(t, cookie, "purpose"),
+                    i18n.cookie_text(t, cookie, "duration"),
+                )
+                for cookie in cookies
             )
-            for c in registry.categories
-        ]
+            views.append(
+                CategoryView(
+                    name=c.name,
+                    label=i18n.category_text(t, c, "label"),
+                    description=i18n.category_text(t, c, "description"),
+                    required=c.required,
+                    checked=c.required or self.consent.allows(c.name),
+                    gpc_blocked=c.name in self.consent.gpc_blocked,
+                    cookies=cookies,
+                    rows=rows,
+                    table=_cookie_table(rows, headings),
+                )
+            )
+        return views
 
     def preferences_href(self) -> str:
         """A URL of this page that opens the dialog, with JavaScript or without."""
@@ -170,10 +197,28 @@ class ConsentUI:
         ).format(css=css, js=js, n=nonce_attr)
 
     def preferences_link(self, text: str | None = None) -> Markup:
-        """A link that re-opens the preferences dialog, to change or withdraw consent."""
+        """A link that re-opens the preferences dialog, to change or withdraw consent.
+
+        Under an honoured ``Sec-GPC: 1`` it also says "Opt-out preference signal
+        honoured" (:attr:`gpc_honoured`), in the visitor's language.
+        """
+        notice = Markup("")
+        if self.gpc_honoured:
+            notice = Markup(' <span class="cookieguard-gpc-notice">({})</span>').format(
+                self.messages["gpc.honoured"]
+            )
         return Markup(
-            '<a href="{}" class="cookieguard-preferences-link" data-cookieguard-open>{}</a>'
-        ).format(self.preferences_href(), text or self.messages["link.preferences"])
+            '<a href="{}" class="cookieguard-preferences-link" data-cookieguard-open>{}{}</a>'
+        ).format(self.preferences_href(), text or self.messages["link.preferences"], notice)
+
+    def policy(self, format: Literal["fragment", "html", "md"] = "fragment") -> Markup:
+        """The cookie policy of this site in the visitor's language (:mod:`cookieguard.policy`).
+
+        It lists the consent cookie with the middleware's own name and lifetime.
+        """
+        registry = self.guard.registry
+        max_age = self.guard.codec.max_age
+        return Markup(policy.render(registry, format, self.lang, consent_max_age=max_age))
 
     def consent_mode(
         self, mapping: ConsentMapping | None = None, *, nonce: str | None = None
@@ -183,7 +228,8 @@ class ConsentUI:
         return consent_script(self.consent, self.guard.registry, mapping, src=src, nonce=nonce)
 
     def _render(self, template: str, **extra: Any) -> Markup:
-        html = _environment().get_template(template).render(ui=self, t=self.messages, **extra)
+        env = templating.environment()
+        html = env.get_template(template).render(ui=self, t=self.messages, **extra)
         return Markup(html)
 
 

@@ -1,21 +1,50 @@
 """Regenerate the screenshots in docs/img: ``python -m tests.browser.screenshots``.
 
 Serves both examples on loopback ports, as the browser tests do, and photographs
-a first visit (the banner) and the preferences dialog with Debian's Chromium.
+a first visit (the banner) and the preferences dialog (its first cookie list
+open) with Debian's Chromium, on a desktop screen (1280 px) and on a phone
+(375 px, mobile emulation): ``banner-<example>.png``, ``preferences-<example>.png``,
+and the same names with ``-phone``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from examples.flask_app.app import app as flask_app
 from examples.starlette_app.app import app as starlette_app
-from playwright.sync_api import ViewportSize, sync_playwright
-from tests.browser.chromium import launch, new_context
+from playwright.sync_api import Browser, sync_playwright
+from tests.browser.chromium import NOT_LOOPBACK, launch
 from tests.browser.servers import serve_asgi, serve_wsgi
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
-VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
+SCREENS: dict[str, dict[str, Any]] = {
+    "": {"viewport": {"width": 1280, "height": 800}},
+    "-phone": {
+        "viewport": {"width": 375, "height": 812},
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+    },
+}
+
+
+def photograph(browser: Browser, name: str, base_url: str) -> None:
+    for suffix, options in SCREENS.items():
+        context = browser.new_context(base_url=base_url, **options)
+        context.route(NOT_LOOPBACK, lambda route: route.abort())
+        page = context.new_page()
+        page.goto("/")
+        page.locator("#cookieguard-banner").wait_for()
+        page.screenshot(path=IMAGES / f"banner-{name}{suffix}.png")
+        page.locator("#cookieguard-banner-customize").click()
+        page.locator("#cookieguard-preferences").wait_for()
+        page.locator("#cookieguard-preferences details summary").first.click()
+        page.locator("#cookieguard-preferences-title").focus()  # no focus ring in the picture
+        page.screenshot(path=IMAGES / f"preferences-{name}{suffix}.png")
+        context.close()
+        print(f"wrote {IMAGES}/banner-{name}{suffix}.png and preferences-{name}{suffix}.png")
 
 
 def main() -> None:
@@ -27,17 +56,7 @@ def main() -> None:
     ):
         browser = launch(playwright)
         for name, base_url in (("starlette", starlette_url), ("flask", flask_url)):
-            context = new_context(browser, base_url)
-            page = context.new_page()
-            page.set_viewport_size(VIEWPORT)
-            page.goto("/")
-            page.locator("#cookieguard-banner").wait_for()
-            page.screenshot(path=IMAGES / f"banner-{name}.png")
-            page.locator("#cookieguard-banner-customize").click()
-            page.locator("#cookieguard-preferences").wait_for()
-            page.screenshot(path=IMAGES / f"preferences-{name}.png")
-            context.close()
-            print(f"wrote {IMAGES}/banner-{name}.png and preferences-{name}.png")
+            photograph(browser, name, base_url)
         browser.close()
 
 

@@ -11,6 +11,7 @@
   var allowed = words(root.getAttribute("data-cookieguard-allowed"));
   var opener = null;
   var lastClicked = null;
+  var byPointer = false; // was the last choice made with a mouse or a finger?
 
   function words(value) {
     return (value || "").split(/\s+/).filter(Boolean);
@@ -89,11 +90,13 @@
   function closeDialog(event) {
     if (event) event.preventDefault();
     if (dialog.hidden) return;
+    var hadFocus = dialog.contains(document.activeElement);
     dialog.hidden = true;
     forgetOpening();
     var back = opener && document.contains(opener) ? opener : null;
     opener = null;
     if (back) back.focus();
+    else if (hadFocus) focusAfterBanner(); // opened from the banner, which is gone now
   }
 
   function announce() {
@@ -101,12 +104,24 @@
     if (status) status.textContent = status.getAttribute("data-cookieguard-saved");
   }
 
+  // Where focus goes when the banner it was in disappears: the preferences link the
+  // banner told the visitor about (the last one: the footer's), else the banner's place.
+  function focusAfterBanner() {
+    var links = document.querySelectorAll(".cookieguard-preferences-link");
+    var target = links.length ? links[links.length - 1] : root;
+    if (target === root) root.setAttribute("tabindex", "-1");
+    // A keyboard user is taken to it; a pointer user's page does not jump.
+    target.focus({ preventScroll: byPointer });
+  }
+
   function applied(state) {
     var withdrawn = allowed.some(function (name) { return state.allowed.indexOf(name) === -1; });
     allowed = state.allowed;
     root.setAttribute("data-cookieguard-allowed", allowed.join(" "));
     var banner = document.getElementById("cookieguard-banner");
+    var focusWasInBanner = banner && banner.contains(document.activeElement);
     if (banner) banner.parentNode.removeChild(banner);
+    if (focusWasInBanner) focusAfterBanner();
     var boxes = dialog.querySelectorAll('input[name="categories"]');
     Array.prototype.forEach.call(boxes, function (box) {
       box.checked = box.disabled || allowed.indexOf(box.value) !== -1;
@@ -160,6 +175,8 @@
   Array.prototype.forEach.call(root.querySelectorAll("form[data-cookieguard-form]"), function (form) {
     form.addEventListener("submit", submit);
   });
+  document.addEventListener("pointerdown", function () { byPointer = true; });
+  document.addEventListener("keydown", function () { byPointer = false; });
   document.addEventListener("click", function (event) {
     lastClicked = event.target.closest && event.target.closest("[data-cookieguard-action]");
     var target = event.target.closest && event.target.closest("[data-cookieguard-open], [data-cookieguard-close]");
