@@ -40,7 +40,7 @@ from tests.consentlog_support import (
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-import cookieguard.consentlog as consentlog
+import cookieguard.consentlog.store as consentlog
 from cookieguard import Category, Registry
 from cookieguard.cli import main
 from cookieguard.consentlog import (
@@ -416,11 +416,12 @@ def test_a_newer_schema_migrates_in_order(db_url: str, monkeypatch: pytest.Monke
     def add_referrer(conn: Any, prefix: str) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {prefix}consents ADD COLUMN referrer TEXT")
 
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(consentlog.MIGRATIONS, 1, add_referrer)
+    current = consentlog.SCHEMA_VERSION
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(consentlog.MIGRATIONS, current, add_referrer)
     with ConsentStore(db_url) as store:
         store.open()
-        assert store.schema_version() == 2
+        assert store.schema_version() == current + 1
     with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
         columns = [row[1] for row in db.execute("PRAGMA table_info(cookieguard_consents)")]
     db.close()
@@ -430,13 +431,14 @@ def test_a_newer_schema_migrates_in_order(db_url: str, monkeypatch: pytest.Monke
 def test_a_log_written_by_a_newer_version_is_refused(
     open_log: OpenLog, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 2)
+    current = consentlog.SCHEMA_VERSION
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", current + 1)
     with ConsentStore(db_url) as store:
         store.open()
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", current)
     log = open_log()
     assert log.failures == 1
-    with pytest.raises(RuntimeError, match="schema version 2"):
+    with pytest.raises(RuntimeError, match=f"schema version {current + 1}"):
         log.open()
 
 
