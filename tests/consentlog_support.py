@@ -13,7 +13,9 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -156,6 +158,49 @@ def log_opener(url: str, **defaults: Any) -> Iterator[OpenLog]:
 def fresh_prefix() -> str:
     """A table prefix of its own for one test, so tests never see each other's rows."""
     return f"t{uuid.uuid4().hex[:10]}_"
+
+
+#: The databases every consent-log behaviour is checked on.
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where one test logs: a URL and a table prefix of its own."""
+
+    url: str
+    prefix: str
+
+    @property
+    def cli(self) -> list[str]:
+        """The ``cookieguard consents`` options that name this log."""
+        return ["--db", self.url, "--table-prefix", self.prefix]
+
+    def execute(self, sql: str) -> list[Any]:
+        """Run one statement (``{prefix}`` is replaced) and return its rows, if any."""
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(sa.text(sql.replace("{prefix}", self.prefix)))
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh SQLite file, or fresh tables on the test PostgreSQL server (dropped after)."""
+    if kind == "sqlite":
+        yield Database(f"sqlite:///{tmp_path / 'consent.db'}", "cookieguard_")
+        return
+    url, prefix = postgres_url(), fresh_prefix()
+    try:
+        yield Database(url, prefix)
+    finally:
+        drop_tables(url, prefix)
 
 
 def open_at_once(url: str, count: int, **options: object) -> list[ConsentLog]:
