@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .record import EXPORT_FIELDS, iso, utc
+from .spool import spool_status
 from .store import ConsentStore
 
 __all__ = ["DB_ENV", "add_parser", "months_before", "parse_moment"]
@@ -87,6 +88,10 @@ def add_parser(subparsers: Any) -> None:
     )
     purge.set_defaults(handler=_purge)
 
+    status = with_db(actions.add_parser("status", help="what a spool holds not yet shipped"))
+    status.add_argument("--spool", required=True, help="the spool directory given to ConsentLog")
+    status.set_defaults(handler=_status)
+
 
 def _open_store(args: argparse.Namespace) -> ConsentStore:
     from ..cli import UsageError
@@ -141,3 +146,36 @@ def _purge(args: argparse.Namespace) -> int:
         count = store.purge(args.older_than)
     print(f"purged {count} records given before {iso(args.older_than)}")
     return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    """Records pending in the spool, the oldest one's age, the last shipping error."""
+    from ..cli import UsageError
+
+    if not os.path.isdir(args.spool):
+        raise UsageError(f"no spool directory at {args.spool!r}")
+    status = spool_status(args.spool)
+    rows = [("spool", args.spool), ("pending", str(status.pending))]
+    if status.oldest is not None:
+        age = (datetime.now(timezone.utc) - status.oldest).total_seconds()
+        rows.append(("oldest pending age", f"{_duration(age)} (since {iso(status.oldest)})"))
+    error = status.last_error
+    last = "none" if error is None else f"{error.get('at')}: {error.get('error')}"
+    rows.append(("last shipping error", " ".join(last.split())))
+    if args.db:
+        with _open_store(args) as store:
+            try:
+                stored = str(store.count())
+            except Exception as exc:  # the database away is what status is for
+                stored = "unknown: " + " ".join(str(exc).split())
+        rows.append(("stored", stored))
+    for name, value in rows:
+        print(f"{name:<19} {value}")
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
