@@ -107,7 +107,9 @@ def test_a_command_group_plugs_in_with_one_line(
 def test_a_command_group_that_is_not_installed_is_left_out(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli, "COMMAND_MODULES", ("cookieguard.policy", "cookieguard.not_built"))
+    monkeypatch.setattr(
+        cli, "COMMAND_MODULES", ("cookieguard.cli.policy", "cookieguard.cli.not_built")
+    )
     assert main(["policy", KOPANO, "--format", "md"]) == 0
     assert capsys.readouterr().out.startswith("# Cookie policy")
 

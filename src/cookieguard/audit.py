@@ -30,14 +30,11 @@ behind a throwaway cookieguard to show what the middleware would strip.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import inspect
 import json
-import logging
 import re
 import secrets
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,7 +56,6 @@ __all__ = [
     "ConsentState",
     "Finding",
     "Observation",
-    "add_parser",
     "audit_app",
     "consent_states",
     "cookie_lifetime",
@@ -748,77 +744,3 @@ def _long_lived(registry: Registry, observations: list[Observation]) -> list[Fin
 def _describe(app: object) -> str:
     module = getattr(app, "__module__", None) or type(app).__module__
     return f"{module}:{getattr(app, '__name__', type(app).__name__)}"
-
-
-# -- the command line ------------------------------------------------------------
-
-
-def add_parser(subparsers: Any) -> None:
-    """Add ``cookieguard audit`` to the command line (see :mod:`cookieguard.cli`)."""
-    parser = subparsers.add_parser(
-        "audit",
-        help="call an app in-process under every consent state and report its cookies",
-        description="Import a WSGI or ASGI app, call it in-process (no server) for each path "
-        "under every consent state (none, necessary only, each category alone, all) and report "
-        "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
-        "reached the client without consent, or a request that raised or answered 404 or 5xx.",
-    )
-    parser.add_argument("app", metavar="MODULE:APP", help="e.g. myproject.wsgi:app")
-    parser.add_argument(
-        "--path",
-        action="append",
-        dest="paths",
-        metavar="/PATH",
-        help="a path to request (repeatable; default: /)",
-    )
-    parser.add_argument(
-        "--registry",
-        metavar="MODULE:REGISTRY",
-        help="the registry, for an app not wrapped in cookieguard (a wrapped app uses its own)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="the report's form (default: text)",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="also fail on optional cookies kept over 13 months",
-    )
-    parser.set_defaults(handler=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .cli import UsageError, load_object
-
-    app = load_object(args.app)
-    registry = None
-    if args.registry:
-        registry = load_object(args.registry)
-        if not isinstance(registry, Registry):
-            raise UsageError(
-                f"{args.registry} is a {type(registry).__name__}, not a cookieguard.Registry"
-            )
-    paths = args.paths or ["/"]
-    # The report names every undeclared cookie; the middleware's own log lines would repeat it.
-    logging.getLogger("cookieguard").addHandler(logging.NullHandler())
-    try:
-        interface_of(app)
-    except TypeError:
-        raise UsageError(f"{args.app} is a {type(app).__name__}, not a WSGI or ASGI app") from None
-    if find_middleware(app) is None and registry is None:
-        raise UsageError(
-            f"{args.app} is not wrapped in cookieguard: pass --registry MODULE:REGISTRY"
-        )
-    bad = [p for p in paths if not p.startswith("/")]
-    if bad:
-        raise UsageError(f"paths must start with '/': {', '.join(bad)}")
-
-    def progress(path: str) -> None:
-        print(f"cookieguard audit: GET {path}", file=sys.stderr, flush=True)
-
-    report = audit_app(app, registry, paths, name=args.app, progress=progress)
-    sys.stdout.write(report.to_json() if args.format == "json" else report.to_text())
-    return report.exit_code(strict=args.strict)

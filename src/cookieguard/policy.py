@@ -17,10 +17,8 @@ shown as declared, escaped for the format.
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -34,7 +32,6 @@ __all__ = [
     "FORMATS",
     "SCHEMA_VERSION",
     "Format",
-    "add_parser",
     "policy_context",
     "policy_data",
     "render",
@@ -176,47 +173,3 @@ def render(
         raise ValueError(f"unknown policy format {format!r}; choose one of {', '.join(FORMATS)}")
     env = _markdown_env if format == "md" else _html_env
     return env.get_template(_TEMPLATES[format]).render(policy_context(registry, lang))
-
-
-# -- the command line ------------------------------------------------------------
-
-
-def add_parser(subparsers: Any) -> None:
-    """Add ``cookieguard policy`` to the command line (see :mod:`cookieguard.cli`)."""
-    parser = subparsers.add_parser(
-        "policy",
-        help="print the cookie policy of a registry",
-        description="Print the cookie policy of a registry: an HTML page or fragment, "
-        "Markdown, or JSON (documented by docs/policy-schema.json).",
-    )
-    parser.add_argument(
-        "registry", metavar="MODULE:REGISTRY", help="e.g. myproject.cookies:registry"
-    )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default="html",
-        help="html (a full page, the default), fragment (to include), md or json",
-    )
-    parser.add_argument(
-        "--lang",
-        default=i18n.DEFAULT_LANGUAGE,
-        help=f"language of the headings: {', '.join(i18n.languages())} (default: en)",
-    )
-    parser.set_defaults(handler=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from .cli import UsageError, load_object
-
-    registry = load_object(args.registry)
-    if not isinstance(registry, Registry):
-        raise UsageError(
-            f"{args.registry} is a {type(registry).__name__}, not a cookieguard.Registry"
-        )
-    if args.lang not in i18n.languages():
-        raise UsageError(
-            f"no policy messages in {args.lang!r}; available: {', '.join(i18n.languages())}"
-        )
-    sys.stdout.write(render(registry, args.format, args.lang))
-    return 0

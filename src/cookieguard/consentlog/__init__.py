@@ -22,12 +22,13 @@ choice still applies: a consent log never breaks the site.
 The package, by job: :mod:`.record` (the record, declared once),
 :mod:`.fingerprint` (what the hashes cover), :mod:`.store` (tables, migrations,
 reading), :mod:`.log` (recording), :mod:`.spool` and :mod:`.shipper` (the
-spool and its background shipping), :mod:`.command` (``cookieguard consents``).
+spool and its background shipping), :mod:`.dates` (the dates and ages the
+``cookieguard consents`` command takes; the command is :mod:`cookieguard.cli.consents`).
 """
 
 from __future__ import annotations
 
-from .command import DB_ENV, add_parser, months_before, parse_moment
+from .dates import months_before, parse_moment
 from .fingerprint import (
     banner_fingerprint,
     banner_texts,
@@ -40,7 +41,6 @@ from .spool import SpoolStatus, spool_status
 from .store import MIGRATIONS, SCHEMA_VERSION, ConsentStore, ExportFormat
 
 __all__ = [
-    "DB_ENV",
     "DEFAULT_SPOOL_MAX_BYTES",
     "DEFAULT_USER_AGENT_LENGTH",
     "EXPORT_FIELDS",
@@ -52,7 +52,6 @@ __all__ = [
     "ConsentStore",
     "ExportFormat",
     "SpoolStatus",
-    "add_parser",
     "banner_fingerprint",
     "banner_texts",
     "months_before",
