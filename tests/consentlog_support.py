@@ -22,9 +22,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from cookieguard import Category, Consent, Cookie, Registry, RequestConsent
@@ -57,14 +58,35 @@ def logging_app(log: ConsentLog, registry: Registry = REGISTRY) -> Starlette:
     async def home(request: Request) -> PlainTextResponse:
         return PlainTextResponse("home")
 
+    async def flush(request: Request) -> JSONResponse:
+        flushed = await run_in_threadpool(log.flush, float(request.query_params["timeout"]))
+        return JSONResponse({"flushed": flushed, "pending": log.pending()})
+
     return Starlette(
-        routes=[Route("/", home)],
+        routes=[Route("/", home), Route("/flush", flush, methods=["POST"])],
         middleware=[
             Middleware(
                 CookieGuardMiddleware, registry=registry, secret_key=SECRET_KEY, on_consent=log
             )
         ],
     )
+
+
+#: The environment :func:`spool_app` reads: the log's URL, table prefix and spool.
+SPOOL_APP_ENV = (
+    "COOKIEGUARD_TEST_LOG_URL",
+    "COOKIEGUARD_TEST_LOG_PREFIX",
+    "COOKIEGUARD_TEST_SPOOL",
+)
+
+
+def spool_app() -> Starlette:
+    """``uvicorn --factory tests.consentlog_support:spool_app``: a site logging through a spool.
+
+    ``POST /flush?timeout=S`` answers whether the spool emptied within ``S`` seconds.
+    """
+    url, prefix, spool = (os.environ[name] for name in SPOOL_APP_ENV)
+    return logging_app(ConsentLog(url, registry=REGISTRY, table_prefix=prefix, spool=spool))
 
 
 def event(
