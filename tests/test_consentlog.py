@@ -501,6 +501,7 @@ def test_the_demo_records_consents_and_the_cli_finds_the_id_its_dialog_shows(
     assert shown is not None, "the preferences dialog shows no consent ID"
     consent_id = shown.group(1)
 
+    assert demo.consent_log.flush(timeout=30)  # the demo logs through a spool
     db_url = demo.consent_log.engine.url.render_as_string(hide_password=False)
     assert db_url.startswith("sqlite:///")
     assert main(["consents", "show", consent_id, "--db", db_url]) == 0
