@@ -31,6 +31,7 @@ class Shipper:
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._failing = False
+        self._claimed_at = 0.0  # when the segments of other processes were last looked at
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
@@ -66,7 +67,9 @@ class Shipper:
         """One round over the spool; False when the database refused (the error is kept)."""
         try:
             self.spool.ship_own(self._deliver, BATCH)
-            self.spool.claim_others(self._deliver, BATCH)
+            if time.monotonic() - self._claimed_at >= IDLE / 2:  # not at every append
+                self.spool.claim_others(self._deliver, BATCH)
+                self._claimed_at = time.monotonic()
         except Exception as exc:
             if not self._failing:
                 logger.warning(

@@ -67,7 +67,7 @@ class SpoolFull(Exception):
 class Scan:
     """What :func:`scan` found: entries (end offset, payload), where it stopped, damage."""
 
-    entries: list[tuple[int, dict[str, Any]]]
+    entries: list[tuple[int, bytes]]  # JSON, parsed only by whoever needs it
     stop: int
     torn: int  # bytes of an incomplete or unreadable last entry
     skipped: list[tuple[int, int]]  # damaged ranges before the last entry
@@ -80,18 +80,19 @@ def frame(entry: dict[str, Any]) -> bytes:
 
 def scan(data: bytes, start: int = 0, limit: int | None = None) -> Scan:
     """The whole entries in ``data`` from ``start``, at most ``limit`` of them."""
-    entries: list[tuple[int, dict[str, Any]]] = []
+    entries: list[tuple[int, bytes]] = []
     skipped: list[tuple[int, int]] = []
     pos, size = start, len(data)
     while pos < size and (limit is None or len(entries) < limit):
-        entry, end = None, -1
+        entry: bytes | None = None
+        end = -1
         if size - pos >= HEADER.size:
             magic, length, crc = HEADER.unpack_from(data, pos)
             end = pos + HEADER.size + length
             if magic == MAGIC and length <= MAX_ENTRY and end <= size:
                 payload = data[pos + HEADER.size : end]
                 if zlib.crc32(payload) == crc:
-                    entry = json.loads(payload)
+                    entry = payload
         if entry is not None:
             entries.append((end, entry))
             pos = end
@@ -161,7 +162,7 @@ def spool_status(directory: str | os.PathLike[str]) -> SpoolStatus:
         pending += len(found.entries)
         pending_bytes += max(0, found.stop - start)
         if found.entries:
-            first = float(found.entries[0][1].get("spooled_at", time.time()))
+            first = float(json.loads(found.entries[0][1]).get("spooled_at", time.time()))
             oldest = first if oldest is None else min(oldest, first)
     try:
         last_error = json.loads((root / LAST_ERROR).read_text("utf-8"))
@@ -267,14 +268,19 @@ class Spool:
             if fd is None or path is None or synced <= start:
                 self._rotate_if_done()
                 return
-            found = scan(os.pread(fd, synced - start, start), 0, batch)
+            # A window holds whole entries (each is at most MAX_ENTRY) and keeps a long
+            # backlog from being read again for every batch.
+            window = min(synced - start, 4 * MAX_ENTRY)
+            found = scan(os.pread(fd, window, start), 0, batch)
+            if found.torn and window < synced - start:  # an entry the window cut: next time
+                found = Scan(found.entries, found.stop, 0, found.skipped)
             damaged = [*found.skipped, *([(found.stop, synced - start)] if found.torn else [])]
             for begin, end in damaged:  # only a disk fault damages a live segment
                 logger.error(
                     "consent spool %s: bytes %d-%d are damaged", path, start + begin, start + end
                 )
             if found.entries:
-                deliver([entry for _, entry in found.entries])
+                deliver([json.loads(entry) for _, entry in found.entries])
             stop = start + (synced - start if found.torn else found.stop)
             with self._cond:
                 self._shipped = stop
@@ -337,7 +343,7 @@ class Spool:
             for begin, end in found.skipped:
                 logger.error("consent spool %s: bytes %d-%d are damaged, skipped", path, begin, end)
             if found.entries:
-                deliver([entry for _, entry in found.entries])
+                deliver([json.loads(entry) for _, entry in found.entries])
             start = found.stop
             if found.torn or start >= len(data):
                 break
