@@ -71,6 +71,15 @@ def spooled_log(site: Site, logs: list[ConsentLog], **options: object) -> Consen
     return log
 
 
+def left_behind(site: Site, logs: list[ConsentLog], count: int) -> tuple[list[str], Path]:
+    """``count`` records spooled while the database is away, by a log closed since."""
+    log = spooled_log(site, logs)
+    ids = [log.record(event()).consent_id for _ in range(count)]
+    log.close()
+    [segment] = site.spool.glob("*.seg")
+    return ids, segment
+
+
 def run_python(code: str, *, kill_when: str | None = None) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a new interpreter; with ``kill_when``, SIGKILL it once it prints that."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -131,10 +140,7 @@ def test_what_a_closed_log_left_is_shipped_by_the_next_once(
 
 
 def test_a_replayed_segment_writes_nothing_twice(site: Site, logs: list[ConsentLog]) -> None:
-    log = spooled_log(site, logs)
-    ids = [log.record(event()).consent_id for _ in range(4)]
-    log.close()
-    [segment] = site.spool.glob("*.seg")
+    ids, segment = left_behind(site, logs, 4)
     copy = segment.read_bytes()
 
     site.restore()
@@ -147,10 +153,7 @@ def test_a_replayed_segment_writes_nothing_twice(site: Site, logs: list[ConsentL
 def test_a_torn_last_entry_is_skipped_with_a_warning_and_the_rest_shipped(
     site: Site, logs: list[ConsentLog], caplog: pytest.LogCaptureFixture
 ) -> None:
-    log = spooled_log(site, logs)
-    ids = [log.record(event()).consent_id for _ in range(3)]
-    log.close()
-    [segment] = site.spool.glob("*.seg")
+    ids, segment = left_behind(site, logs, 3)
     with open(segment, "r+b") as torn:  # a power cut in the middle of the third write
         torn.truncate(segment.stat().st_size - 40)
     assert spool_status(site.spool).pending == 2
@@ -165,10 +168,7 @@ def test_a_torn_last_entry_is_skipped_with_a_warning_and_the_rest_shipped(
 def test_a_damaged_entry_in_the_middle_is_skipped_and_those_after_it_are_shipped(
     site: Site, logs: list[ConsentLog], caplog: pytest.LogCaptureFixture
 ) -> None:
-    log = spooled_log(site, logs)
-    ids = [log.record(event()).consent_id for _ in range(3)]
-    log.close()
-    [segment] = site.spool.glob("*.seg")
+    ids, segment = left_behind(site, logs, 3)
     data = bytearray(segment.read_bytes())
     second = data.index(ids[1].encode())
     data[second] ^= 0xFF  # one flipped byte: the checksum no longer matches
