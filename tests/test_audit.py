@@ -45,6 +45,7 @@ registry = Registry(
         Cookie("ad_id", "marketing", duration="6 months"),
     ],
 )
+OTHER_REGISTRY = Registry([Category("necessary", required=True)], [])
 YEAR = 365 * 86_400
 HERE = __name__  # this module, as the command line imports it
 
@@ -313,9 +314,73 @@ def test_the_middleware_is_found_under_other_wrappers() -> None:
 def test_the_audit_leaves_the_app_as_it_found_it() -> None:
     middleware = find_middleware(flask_clean)
     assert middleware is flask_clean.extensions["cookieguard"]
-    inner = middleware.app
+    inner, outer = middleware.app, flask_clean.wsgi_app
     audit_app(flask_clean)
+    assert middleware.app is inner and flask_clean.wsgi_app is outer is middleware
+
+
+def test_a_starlette_app_is_audited_without_building_its_stack() -> None:
+    app = Starlette(routes=ROUTES, middleware=[Middleware(AdsEverywhere), GUARD])
+    assert app.middleware_stack is None
+    report = audit_app(app)
+    assert report.guarded and names(report.leaks) == {"ad_id"}
+    assert app.middleware_stack is None  # as Starlette leaves an app that served nothing
+
+
+def test_a_served_starlette_app_keeps_its_stack_and_middleware() -> None:
+    app = Starlette(routes=ROUTES, middleware=[GUARD])
+    with TestClient(app) as browser:
+        browser.get("/")
+    stack = app.middleware_stack
+    middleware = find_middleware(app)
+    assert stack is not None and middleware is not None
+    inner = middleware.app
+    assert audit_app(app).clean
+    assert app.middleware_stack is stack and find_middleware(app) is middleware
     assert middleware.app is inner
+
+
+def test_wrappers_outside_the_middleware_are_left_as_they_were() -> None:
+    middleware = wsgi.CookieGuardMiddleware(plain_wsgi, registry=registry, secret_key="k")
+    app = ProxyFix(middleware)
+    assert audit_app(app).guarded
+    assert app.app is middleware and middleware.app is plain_wsgi
+
+
+MALFORMED = [
+    "ad_id=1; Max-Age=--5",
+    "_pk_id.1.abcd=1; Max-Age=\N{SUPERSCRIPT TWO}",
+    "sessionid=1; Max-Age=; Expires=not a date",
+    "tracker=1; Max-Age=" + "9" * 400,
+    "gone=; Max-Age=-" + "9" * 400,
+    "; Max-Age=5",
+    "=x; Expires=Wed, 99 Foo 99999 99:99:99 GMT",
+]
+
+
+def malformed_wsgi(environ: Any, start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Set-Cookie", value) for value in MALFORMED])
+    return [b"ok"]
+
+
+@pytest.mark.parametrize("guarded", [True, False], ids=["wrapped", "not-wrapped"])
+def test_malformed_cookie_attributes_never_crash_the_audit(guarded: bool) -> None:
+    app: Any = malformed_wsgi
+    if guarded:
+        app = wsgi.CookieGuardMiddleware(app, registry=registry, secret_key="k")
+    report = audit_app(app, None if guarded else registry)
+    seen = {o.name: o.lifetime for o in report.observations if o.state == "none"}
+    assert seen["ad_id"] is None and seen["_pk_id.1.abcd"] is None and seen["sessionid"] is None
+    assert seen["tracker"] == float(2**63 - 1)  # saturated, as Chromium reads it
+    assert json.loads(report.to_json())["observations"]
+    assert names(report.undeclared) >= {"tracker"}
+
+
+def test_a_registry_other_than_the_middlewares_is_refused() -> None:
+    other = Registry([Category("necessary", required=True)], [Cookie("sessionid", "necessary")])
+    with pytest.raises(ValueError, match="judges its cookies by its own registry"):
+        audit_app(flask_clean, other)
+    assert audit_app(flask_clean, registry).clean  # its own registry is fine
 
 
 def test_an_unwrapped_app_needs_a_registry() -> None:
@@ -355,6 +420,13 @@ def test_cli_an_unguarded_leaking_app_exits_1(capsys: pytest.CaptureFixture[str]
     assert code == 1
     assert "NOT wrapped in cookieguard" in out
     assert "leak        'ad_id' (marketing) on GET / reached the client without consent" in out
+
+
+def test_cli_the_registry_of_a_wrapped_app_may_be_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, _ = run(capsys, f"{HERE}:flask_clean", "--registry", f"{HERE}:registry")
+    assert code == 0 and "result: clean" in out
 
 
 def test_cli_strict_fails_on_long_lifetimes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -409,6 +481,11 @@ def test_report_json_round_trips() -> None:
             "is a int, not a cookieguard.Registry",
         ),
         ([f"{HERE}:flask_clean", "--path", "nope"], "paths must start with '/': nope"),
+        (
+            [f"{HERE}:flask_clean", "--registry", f"{HERE}:OTHER_REGISTRY"],
+            f"{HERE}:flask_clean is wrapped in cookieguard, which judges its cookies by its own "
+            f"registry, not {HERE}:OTHER_REGISTRY: leave --registry out, or wrap the app with it",
+        ),
         (["no-colon"], "'no-colon' is not MODULE:NAME"),
     ],
 )

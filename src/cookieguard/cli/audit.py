@@ -8,21 +8,25 @@ import sys
 from typing import Any
 
 from ..audit import audit_app, find_middleware, interface_of
-from .common import UsageError, load_object, load_registry
+from ..audit.drive import check_registry
+from .common import UsageError, add_command, add_format, load_object, load_registry
 
 __all__ = ["add_parser"]
 
 
+#: The one line ``cookieguard --help`` gives the command.
+HELP = "call an app in-process under every consent state and report its cookies"
+DESCRIPTION = (
+    "Import a WSGI or ASGI app, call it in-process (no server) for each path "
+    "under every consent state (none, necessary only, each category alone, all) and report "
+    "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
+    "reached the client without consent, or a request that raised or answered 404 or 5xx."
+)
+
+
 def add_parser(subparsers: Any) -> None:
     """Add ``cookieguard audit`` to the command line."""
-    parser = subparsers.add_parser(
-        "audit",
-        help="call an app in-process under every consent state and report its cookies",
-        description="Import a WSGI or ASGI app, call it in-process (no server) for each path "
-        "under every consent state (none, necessary only, each category alone, all) and report "
-        "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
-        "reached the client without consent, or a request that raised or answered 404 or 5xx.",
-    )
+    parser = add_command(subparsers, "audit", run, help=HELP, description=DESCRIPTION)
     parser.add_argument("app", metavar="MODULE:APP", help="e.g. myproject.wsgi:app")
     parser.add_argument(
         "--path",
@@ -34,20 +38,15 @@ def add_parser(subparsers: Any) -> None:
     parser.add_argument(
         "--registry",
         metavar="MODULE:REGISTRY",
-        help="the registry, for an app not wrapped in cookieguard (a wrapped app uses its own)",
+        help="the registry, for an app not wrapped in cookieguard (a wrapped app is audited "
+        "against its own; another registry is refused)",
     )
-    parser.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="the report's form (default: text)",
-    )
+    add_format(parser, ("text", "json"), default="text", help="the report's form (default: text)")
     parser.add_argument(
         "--strict",
         action="store_true",
         help="also fail on optional cookies kept over 13 months",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,10 +59,19 @@ def run(args: argparse.Namespace) -> int:
         interface_of(app)
     except TypeError:
         raise UsageError(f"{args.app} is a {type(app).__name__}, not a WSGI or ASGI app") from None
-    if find_middleware(app) is None and registry is None:
+    middleware = find_middleware(app)
+    if middleware is None and registry is None:
         raise UsageError(
             f"{args.app} is not wrapped in cookieguard: pass --registry MODULE:REGISTRY"
         )
+    if middleware is not None:
+        try:
+            check_registry(middleware, registry)
+        except ValueError:
+            raise UsageError(
+                f"{args.app} is wrapped in cookieguard, which judges its cookies by its own "
+                f"registry, not {args.registry}: leave --registry out, or wrap the app with it"
+            ) from None
     bad = [p for p in paths if not p.startswith("/")]
     if bad:
         raise UsageError(f"paths must start with '/': {', '.join(bad)}")

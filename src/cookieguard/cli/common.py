@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..registry import Registry
@@ -17,6 +17,8 @@ __all__ = [
     "EXIT_USAGE",
     "Handler",
     "UsageError",
+    "add_command",
+    "add_format",
     "load_object",
     "load_registry",
 ]
@@ -30,6 +32,30 @@ EXIT_USAGE = 2
 
 #: What a command sets as ``handler``: the parsed arguments in, the exit code out.
 Handler = Callable[[argparse.Namespace], int]
+
+
+def add_command(
+    subparsers: Any,
+    name: str,
+    handler: Handler | None,
+    *,
+    help: str,
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """A (sub-)command of ``cookieguard`` run by ``handler`` (None: its own actions run)."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        name, help=help, description=description or help
+    )
+    if handler is not None:
+        parser.set_defaults(handler=handler)
+    return parser
+
+
+def add_format(
+    parser: argparse.ArgumentParser, formats: Sequence[str], *, default: str, help: str
+) -> None:
+    """The ``--format`` option: which of ``formats`` the command writes."""
+    parser.add_argument("--format", choices=formats, default=default, help=help)
 
 
 class UsageError(Exception):

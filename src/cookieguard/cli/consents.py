@@ -12,10 +12,15 @@ import argparse
 import os
 import sys
 from datetime import datetime, timezone
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from ..consentlog import ConsentStore, parse_moment, spool_status
-from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError
+from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError, add_command, add_format
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 __all__ = ["DB_ENV", "add_parser", "open_store"]
 
@@ -23,46 +28,66 @@ __all__ = ["DB_ENV", "add_parser", "open_store"]
 DB_ENV = "COOKIEGUARD_CONSENT_DB"
 
 
+#: The one line ``cookieguard --help`` gives the command.
+HELP = "look up, export and purge the consent log"
+DESCRIPTION = "Look up, export and purge the consent log (needs cookieguard[log])."
+
+
 def add_parser(subparsers: Any) -> None:
     """Add ``cookieguard consents`` and its actions to the command line."""
-    consents = subparsers.add_parser(
-        "consents",
-        help="look up, export and purge the consent log",
-        description="Look up, export and purge the consent log (needs cookieguard[log]).",
-    )
+    consents = add_command(subparsers, "consents", None, help=HELP, description=DESCRIPTION)
     actions = consents.add_subparsers(title="actions", metavar="ACTION", required=True)
 
     show = _action(actions, "show", show_record, help="print a consent and its history")
     show.add_argument("consent_id", metavar="ID", help="the consent ID the visitor quotes")
 
     export = _action(actions, "export", export_records, help="write records as JSON lines or CSV")
-    export.add_argument("--since", type=_moment, help="a date or an age (30d, 6m)")
-    export.add_argument("--until", type=_moment, help="a date or an age, exclusive")
-    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
-    export.add_argument("--output", "-o", help="a file to write (default: standard output)")
+    export.add_argument(
+        "--since", type=_moment, metavar="WHEN", help="a date or an age (30d, 6m): from then on"
+    )
+    export.add_argument(
+        "--until", type=_moment, metavar="WHEN", help="a date or an age: before then (exclusive)"
+    )
+    add_format(
+        export,
+        ("jsonl", "csv"),
+        default="jsonl",
+        help="jsonl (one JSON object a line, the default) or csv",
+    )
+    export.add_argument(
+        "--output", "-o", metavar="FILE", help="a file to write (default: standard output)"
+    )
 
     purge = _action(actions, "purge", purge_records, help="delete records past their retention")
     purge.add_argument(
         "--older-than",
         type=_moment,
         required=True,
+        metavar="WHEN",
         help="an age (13m, 400d, 2y) or a date: records given before it are deleted",
     )
 
     status = _action(actions, "status", spool_report, help="what a spool holds not yet shipped")
-    status.add_argument("--spool", required=True, help="the spool directory given to ConsentLog")
+    status.add_argument(
+        "--spool", required=True, metavar="DIR", help="the spool directory given to ConsentLog"
+    )
 
 
 def _action(actions: Any, name: str, handler: Handler, *, help: str) -> argparse.ArgumentParser:
     """A ``consents`` action with the options that say which log it works on."""
-    parser: argparse.ArgumentParser = actions.add_parser(name, help=help)
+    parser = add_command(actions, name, _database_errors(handler), help=help)
     parser.add_argument(
         "--db",
         default=os.environ.get(DB_ENV),
+        metavar="URL",
         help=f"the log's SQLAlchemy URL, e.g. sqlite:///consent.db (default: ${DB_ENV})",
     )
-    parser.add_argument("--table-prefix", default="cookieguard_", help="as given to ConsentLog")
-    parser.set_defaults(handler=handler)
+    parser.add_argument(
+        "--table-prefix",
+        default="cookieguard_",
+        metavar="PREFIX",
+        help="the log's table prefix, as given to ConsentLog (default: cookieguard_)",
+    )
     return parser
 
 
@@ -73,16 +98,101 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def open_store(args: argparse.Namespace) -> ConsentStore:
-    """The consent log that ``--db`` (or ``$COOKIEGUARD_CONSENT_DB``) names."""
+def open_store(args: argparse.Namespace, *, write: bool = False) -> ConsentStore:
+    """The consent log that ``--db`` (or ``$COOKIEGUARD_CONSENT_DB``) names, which must exist.
+
+    No action creates a log: an SQLite file that is not there, or a database
+    without the log's tables, is a :class:`UsageError`. Unless ``write``, an
+    SQLite log is opened read-only.
+    """
     if not args.db:
         raise UsageError(f"say which consent log to read: --db URL or ${DB_ENV}")
-    try:
-        return ConsentStore(args.db, table_prefix=args.table_prefix)
-    except ModuleNotFoundError as exc:
+    try:  # parses the URL; connects to nothing yet
+        store = ConsentStore(args.db, table_prefix=args.table_prefix)
+    except ValueError as exc:  # an in-memory database, a table prefix that is no identifier
         raise UsageError(str(exc)) from exc
-    except Exception as exc:  # a malformed URL, an unknown driver
-        raise UsageError(f"cannot open consent log {args.db!r}: {exc}") from exc
+    if store.engine.dialect.name == "sqlite":
+        store.close()
+        url = _existing_sqlite(store.engine.url, read_only=not write)
+        store = ConsentStore(
+            url.render_as_string(hide_password=False), table_prefix=args.table_prefix
+        )
+    if _schema_version(store) is None:
+        store.close()
+        raise UsageError(
+            f"{_shown(args.db)} holds no consent log (no {args.table_prefix}* tables): "
+            "check --db and --table-prefix"
+        )
+    return store
+
+
+def _schema_version(store: ConsentStore) -> int | None:
+    """The log's schema version; None for a database that holds no log."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return store.schema_version()
+    except OperationalError as exc:
+        # Opened read-only, an SQLite file that is not in WAL mode refuses the switch
+        # to it; every consent log is in WAL mode from its first connection.
+        if store.engine.dialect.name == "sqlite" and "readonly database" in str(exc.orig):
+            return None
+        raise
+
+
+def _existing_sqlite(url: URL, *, read_only: bool) -> URL:
+    """``url`` once its SQLite file is known to exist; as a read-only URI unless told."""
+    database = url.database or ""  # ConsentStore refused an in-memory database
+    path = Path(database)
+    if url.query.get("uri") == "true" and database.startswith("file:"):
+        path = Path(unquote(urlsplit(database).path))
+    if not path.is_file():
+        where = (
+            ""
+            if path.is_absolute()
+            else " (sqlite:///NAME is relative to the current directory, sqlite:////NAME absolute)"
+        )
+        raise UsageError(f"no consent log at {path.resolve()}: no such file{where}")
+    if not read_only:
+        return url
+    query = {**url.query, "mode": "ro", "uri": "true"}
+    return url.set(database=path.resolve().as_uri(), query=query)
+
+
+def _shown(db: str) -> str:
+    """The URL as it may be printed: without its password."""
+    try:
+        import sqlalchemy as sa
+
+        return sa.engine.make_url(db).render_as_string(hide_password=True)
+    except Exception:  # not even a URL
+        return repr(db)
+
+
+def _database_errors(handler: Handler) -> Handler:
+    """``handler``, with SQLAlchemy's errors (a malformed URL, a database away) as one line."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except UsageError:
+            raise
+        except ModuleNotFoundError as exc:  # SQLAlchemy, or the URL's driver, not installed
+            raise UsageError(str(exc)) from exc
+        except RuntimeError as exc:  # a log of a newer schema than this cookieguard's
+            raise UsageError(f"cannot read consent log {_shown(args.db)}: {exc}") from exc
+        except Exception as exc:
+            try:
+                from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+            except ModuleNotFoundError:  # then it is not SQLAlchemy's error
+                raise exc from None
+            if not isinstance(exc, SQLAlchemyError):
+                raise
+            detail = exc.orig if isinstance(exc, DBAPIError) else exc
+            first_line = (str(detail).strip().splitlines() or [type(detail).__name__])[0]
+            raise UsageError(f"cannot read consent log {_shown(args.db)}: {first_line}") from exc
+
+    return run
 
 
 def show_record(args: argparse.Namespace) -> int:
@@ -113,7 +223,11 @@ def show_record(args: argparse.Namespace) -> int:
 def export_records(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         if args.output:
-            with open(args.output, "w", encoding="utf-8", newline="") as out:
+            try:
+                out = open(args.output, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as exc:
+                raise UsageError(f"cannot write {args.output}: {exc.strerror}") from exc
+            with out:
                 count = store.export(out, since=args.since, until=args.until, format=args.format)
             print(f"exported {count} records to {args.output}", file=sys.stderr)
         else:
@@ -122,7 +236,7 @@ def export_records(args: argparse.Namespace) -> int:
 
 
 def purge_records(args: argparse.Namespace) -> int:
-    with open_store(args) as store:
+    with open_store(args, write=True) as store:
         count = store.purge(args.older_than)
     before = args.older_than.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     print(f"purged {count} records given before {before}")
@@ -143,15 +257,21 @@ def spool_report(args: argparse.Namespace) -> int:
     last = "none" if error is None else f"{error.get('at')}: {error.get('error')}"
     rows.append(("last shipping error", " ".join(last.split())))
     if args.db:
-        with open_store(args) as store:
-            try:
-                stored = str(store.count())
-            except Exception as exc:  # the database being away is what status is for
-                stored = "unknown: " + " ".join(str(exc).split())
-        rows.append(("stored", stored))
+        rows.append(("stored", _stored(args)))
     for name, value in rows:
         print(f"{name:<19} {value}")
     return EXIT_CLEAN
+
+
+def _stored(args: argparse.Namespace) -> str:
+    """How many records the database holds, or why that cannot be said: status is for then."""
+    try:
+        with open_store(args) as store:
+            return str(store.count())
+    except UsageError as exc:
+        return f"unknown: {exc}"
+    except Exception as exc:
+        return "unknown: " + " ".join(str(exc).split())
 
 
 def _duration(seconds: float) -> str:

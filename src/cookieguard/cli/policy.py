@@ -8,25 +8,28 @@ from typing import Any
 
 from .. import i18n
 from ..policy import FORMATS, render
-from .common import EXIT_CLEAN, UsageError, load_registry
+from .common import EXIT_CLEAN, UsageError, add_command, add_format, load_registry
 
 __all__ = ["add_parser"]
 
 
+#: The one line ``cookieguard --help`` gives the command.
+HELP = "print the cookie policy of a registry"
+DESCRIPTION = (
+    "Print the cookie policy of a registry: an HTML page or fragment, "
+    "Markdown, or JSON (documented by docs/policy-schema.json)."
+)
+
+
 def add_parser(subparsers: Any) -> None:
     """Add ``cookieguard policy`` to the command line."""
-    parser = subparsers.add_parser(
-        "policy",
-        help="print the cookie policy of a registry",
-        description="Print the cookie policy of a registry: an HTML page or fragment, "
-        "Markdown, or JSON (documented by docs/policy-schema.json).",
-    )
+    parser = add_command(subparsers, "policy", run, help=HELP, description=DESCRIPTION)
     parser.add_argument(
         "registry", metavar="MODULE:REGISTRY", help="e.g. myproject.cookies:registry"
     )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
+    add_format(
+        parser,
+        FORMATS,
         default="html",
         help="html (a full page, the default), fragment (to include), md or json",
     )
@@ -35,7 +38,6 @@ def add_parser(subparsers: Any) -> None:
         default=i18n.DEFAULT_LANGUAGE,
         help=f"language of the headings: {', '.join(i18n.languages())} (default: en)",
     )
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
