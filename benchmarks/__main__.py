@@ -3,7 +3,8 @@
 Parts: ``asgi``, ``wsgi`` (hello-world with three Set-Cookie headers and a valid
 consent cookie), ``nocookie`` (no cookies either way), ``worst`` (50 Set-Cookie,
 200 patterns, 40 request cookies), ``server`` (uvicorn + wrk on loopback) and
-``memory`` (1 GiB streamed through each adapter).
+``memory`` (1 GiB streamed through each adapter), ``consentlog`` (consent POST latency
+with and without the spool).
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import platform
 import sys
 import time
 
-from . import memory, micro, server
+from . import consentlog, memory, micro, server
 
-PARTS = ("asgi", "wsgi", "nocookie", "worst", "server", "memory")
+PARTS = ("asgi", "wsgi", "nocookie", "worst", "server", "memory", "consentlog")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= server.wrk_ratio(duration)
     if "memory" in parts:
         ok &= memory.streamed(gib)
+    if "consentlog" in parts:
+        ok &= consentlog.latency(n // 40)
     print(f"\nall targets met: {'yes' if ok else 'NO'}")
     return 0
 

@@ -13,16 +13,19 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from cookieguard import Category, Consent, Cookie, Registry, RequestConsent
@@ -55,14 +58,35 @@ def logging_app(log: ConsentLog, registry: Registry = REGISTRY) -> Starlette:
     async def home(request: Request) -> PlainTextResponse:
         return PlainTextResponse("home")
 
+    async def flush(request: Request) -> JSONResponse:
+        flushed = await run_in_threadpool(log.flush, float(request.query_params["timeout"]))
+        return JSONResponse({"flushed": flushed, "pending": log.pending()})
+
     return Starlette(
-        routes=[Route("/", home)],
+        routes=[Route("/", home), Route("/flush", flush, methods=["POST"])],
         middleware=[
             Middleware(
                 CookieGuardMiddleware, registry=registry, secret_key=SECRET_KEY, on_consent=log
             )
         ],
     )
+
+
+#: The environment :func:`spool_app` reads: the log's URL, table prefix and spool.
+SPOOL_APP_ENV = (
+    "COOKIEGUARD_TEST_LOG_URL",
+    "COOKIEGUARD_TEST_LOG_PREFIX",
+    "COOKIEGUARD_TEST_SPOOL",
+)
+
+
+def spool_app() -> Starlette:
+    """``uvicorn --factory tests.consentlog_support:spool_app``: a site logging through a spool.
+
+    ``POST /flush?timeout=S`` answers whether the spool emptied within ``S`` seconds.
+    """
+    url, prefix, spool = (os.environ[name] for name in SPOOL_APP_ENV)
+    return logging_app(ConsentLog(url, registry=REGISTRY, table_prefix=prefix, spool=spool))
 
 
 def event(
@@ -156,6 +180,49 @@ def log_opener(url: str, **defaults: Any) -> Iterator[OpenLog]:
 def fresh_prefix() -> str:
     """A table prefix of its own for one test, so tests never see each other's rows."""
     return f"t{uuid.uuid4().hex[:10]}_"
+
+
+#: The databases every consent-log behaviour is checked on.
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+
+@dataclass(frozen=True)
+class Database:
+    """Where one test logs: a URL and a table prefix of its own."""
+
+    url: str
+    prefix: str
+
+    @property
+    def cli(self) -> list[str]:
+        """The ``cookieguard consents`` options that name this log."""
+        return ["--db", self.url, "--table-prefix", self.prefix]
+
+    def execute(self, sql: str) -> list[Any]:
+        """Run one statement (``{prefix}`` is replaced) and return its rows, if any."""
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.begin() as conn:
+                result = conn.execute(sa.text(sql.replace("{prefix}", self.prefix)))
+                return list(result) if result.returns_rows else []
+        finally:
+            engine.dispose()
+
+
+@contextmanager
+def database(kind: str, tmp_path: Path) -> Iterator[Database]:
+    """A fresh SQLite file, or fresh tables on the test PostgreSQL server (dropped after)."""
+    if kind == "sqlite":
+        yield Database(f"sqlite:///{tmp_path / 'consent.db'}", "cookieguard_")
+        return
+    url, prefix = postgres_url(), fresh_prefix()
+    try:
+        yield Database(url, prefix)
+    finally:
+        drop_tables(url, prefix)
 
 
 def open_at_once(url: str, count: int, **options: object) -> list[ConsentLog]:

@@ -225,9 +225,9 @@ def test_a_database_without_the_log_is_an_error_and_is_left_unchanged(
 def test_a_log_of_a_newer_schema_is_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(consentlog.store, "SCHEMA_VERSION", 2)  # where the store reads it
     log = consent_log(tmp_path / "consent.db")
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(consentlog.store, "SCHEMA_VERSION", 1)
     err = usage_error(capsys, ["consents", "show", "some-id", "--db", log])
     assert "has schema version 2, newer than the 1 this cookieguard understands" in err
 

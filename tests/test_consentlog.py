@@ -1,9 +1,11 @@
-"""The consent log on SQLite: what a saved consent leaves behind as proof.
+"""The consent log on SQLite and PostgreSQL: what a saved consent leaves behind as proof.
 
-Every test works on a real SQLite file in its own temporary directory, fed
-through the real middleware where the behaviour is the visitor's (posting a
-choice) and through events with chosen timestamps where it is the operator's
-(time ranges, retention).
+Every test that needs a database runs on both: a real SQLite file in its own
+temporary directory, and tables of its own on the test PostgreSQL server
+(``postgres`` marker; skipped without a server unless
+``COOKIEGUARD_REQUIRE_POSTGRES=1``). Records are fed through the real middleware
+where the behaviour is the visitor's (posting a choice) and through events with
+chosen timestamps where it is the operator's (time ranges, retention).
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import io
 import json
 import logging
 import re
-import sqlite3
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
@@ -22,15 +23,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from starlette.testclient import TestClient
 from tests.browser.servers import serve_asgi
 from tests.consentlog_support import (
+    BACKENDS,
     CATEGORIES,
     CONSENT_PATH,
     COOKIES,
     REGISTRY,
     SECRET_KEY,
+    Database,
     OpenLog,
+    database,
     event,
     log_opener,
     logging_app,
@@ -40,7 +45,7 @@ from tests.consentlog_support import (
 from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
-import cookieguard.consentlog as consentlog
+import cookieguard.consentlog.store as consentlog
 from cookieguard import Category, Registry
 from cookieguard.cli import main
 from cookieguard.consentlog import (
@@ -55,15 +60,17 @@ from cookieguard.wsgi import CookieGuardMiddleware as WSGIMiddleware
 UTC = timezone.utc
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'consent.db'}"
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """The test's own log, on each database in turn."""
+    with database(request.param, tmp_path) as db:
+        yield db
 
 
 @pytest.fixture
-def open_log(db_url: str) -> Iterator[OpenLog]:
+def open_log(db: Database) -> Iterator[OpenLog]:
     """Open logs on the test's database; all are closed at the end."""
-    with log_opener(db_url) as open_:
+    with log_opener(db.url, table_prefix=db.prefix) as open_:
         yield open_
 
 
@@ -176,10 +183,12 @@ def test_the_client_address_is_truncated_by_default(
     assert record is not None and record.client_ip == expected
 
 
-def test_the_client_address_can_be_a_salted_hash_or_left_out(open_log: OpenLog) -> None:
+def test_the_client_address_can_be_a_salted_hash_or_left_out(
+    open_log: OpenLog, db: Database
+) -> None:
     hashed = open_log(client_ip="hash", ip_salt="pepper")
-    resalted = open_log(client_ip="hash", ip_salt="other pepper", table_prefix="other_")
-    omitted = open_log(client_ip="omit", table_prefix="omitted_")
+    resalted = open_log(client_ip="hash", ip_salt="other pepper", table_prefix=f"{db.prefix}o_")
+    omitted = open_log(client_ip="omit", table_prefix=f"{db.prefix}omitted_")
     same_visitor = [hashed.record(event(client="198.51.100.9")) for _ in range(2)]
     assert same_visitor[0].client_ip == same_visitor[1].client_ip
     assert same_visitor[0].client_ip is not None and len(same_visitor[0].client_ip) == 64
@@ -193,18 +202,14 @@ def test_the_client_address_can_be_a_salted_hash_or_left_out(open_log: OpenLog) 
         ConsentLog("sqlite://", registry=REGISTRY, client_ip="full")  # type: ignore[arg-type]
 
 
-def test_the_texts_behind_each_hash_are_kept(open_log: OpenLog, db_url: str) -> None:
+def test_the_texts_behind_each_hash_are_kept(open_log: OpenLog, db: Database) -> None:
     log = open_log()
     record = log.record(event(headers={"accept-language": "de"}))
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
-        declarations = db.execute(
-            "SELECT declarations FROM cookieguard_registries WHERE registry_hash = ?",
-            (record.registry_hash,),
-        ).fetchone()[0]
-        texts = db.execute(
-            "SELECT texts FROM cookieguard_banners WHERE banner_hash = ?", (record.banner_hash,)
-        ).fetchone()[0]
-    db.close()
+    where = f"registry_hash = '{record.registry_hash}'"
+    [(declarations,)] = db.execute(f"SELECT declarations FROM {{prefix}}registries WHERE {where}")
+    [(texts,)] = db.execute(
+        f"SELECT texts FROM {{prefix}}banners WHERE banner_hash = '{record.banner_hash}'"
+    )
     assert [c["name"] for c in json.loads(declarations)["cookies"]] == [c.name for c in COOKIES]
     banner = json.loads(texts)
     assert banner["language"] == "de"
@@ -215,12 +220,13 @@ def test_the_texts_behind_each_hash_are_kept(open_log: OpenLog, db_url: str) -> 
 
 
 def test_a_log_that_cannot_open_still_lets_the_visitor_choose(
-    open_log: OpenLog, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    log = open_log(f"sqlite:///{tmp_path / 'missing-dir' / 'consent.db'}")
-    assert log.failures == 1
-    with visitor(log) as client:
-        answer = client.post(CONSENT_PATH, json={"action": "accept_all"})
+    with log_opener(f"sqlite:///{tmp_path / 'missing-dir' / 'consent.db'}") as open_:
+        log = open_()
+        assert log.failures == 1
+        with visitor(log) as client:
+            answer = client.post(CONSENT_PATH, json={"action": "accept_all"})
     assert answer.status_code == 200
     assert "cookies_preferences=" in answer.headers["set-cookie"]
     assert log.failures == 2
@@ -230,12 +236,10 @@ def test_a_log_that_cannot_open_still_lets_the_visitor_choose(
 
 
 def test_a_store_that_breaks_later_is_counted_and_the_consent_still_applies(
-    open_log: OpenLog, db_url: str, caplog: pytest.LogCaptureFixture
+    open_log: OpenLog, db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     log = open_log()
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
-        db.execute("DROP TABLE cookieguard_consents")
-    db.close()
+    db.execute("DROP TABLE {prefix}consents")
     with visitor(log) as client:
         answer = client.post(CONSENT_PATH, json={"action": "reject_all"})
         assert client.get(CONSENT_PATH).json()["consent_id"] == answer.json()["consent_id"]
@@ -341,13 +345,13 @@ def test_ages_and_dates_on_the_command_line(text: str, expected: datetime) -> No
 
 
 def test_consents_show_prints_the_record_and_its_history(
-    open_log: OpenLog, db_url: str, capsys: pytest.CaptureFixture[str]
+    open_log: OpenLog, db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     log = open_log()
     with visitor(log) as client:
         first = client.post(CONSENT_PATH, json={"action": "accept_all"}).json()["consent_id"]
         second = client.post(CONSENT_PATH, json={"action": "reject_all"}).json()["consent_id"]
-    assert main(["consents", "show", first, "--db", db_url]) == 0
+    assert main(["consents", "show", first, *db.cli]) == 0
     out = capsys.readouterr().out
     assert f"consent_id     {first}" in out
     assert "necessary, statistics, marketing" in out
@@ -355,37 +359,38 @@ def test_consents_show_prints_the_record_and_its_history(
 
 
 def test_consents_show_of_an_unknown_id_says_so(
-    open_log: OpenLog, db_url: str, capsys: pytest.CaptureFixture[str]
+    open_log: OpenLog, db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
     open_log()
-    assert main(["consents", "show", "not-an-id", "--db", db_url]) == 1
+    assert main(["consents", "show", "not-an-id", *db.cli]) == 1
     assert "no consent recorded with ID not-an-id" in capsys.readouterr().err
 
 
 def test_consents_export_and_purge_from_the_command_line(
     open_log: OpenLog,
-    db_url: str,
+    db: Database,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     january, february, march = _three_months(open_log())
-    assert main(["consents", "export", "--db", db_url, "--since", "2026-02-01"]) == 0
+    assert main(["consents", "export", *db.cli, "--since", "2026-02-01"]) == 0
     exported = [json.loads(line)["consent_id"] for line in capsys.readouterr().out.splitlines()]
     assert exported == [february, march]
 
     target = tmp_path / "consents.csv"
-    monkeypatch.setenv("COOKIEGUARD_CONSENT_DB", db_url)
-    assert main(["consents", "export", "--format", "csv", "--output", str(target)]) == 0
+    monkeypatch.setenv("COOKIEGUARD_CONSENT_DB", db.url)
+    prefix = ["--table-prefix", db.prefix]
+    assert main(["consents", "export", *prefix, "--format", "csv", "--output", str(target)]) == 0
     assert [row["consent_id"] for row in csv.DictReader(io.StringIO(target.read_text()))] == [
         january,
         february,
         march,
     ]
 
-    assert main(["consents", "purge", "--db", db_url, "--older-than", "2026-03-01"]) == 0
+    assert main(["consents", "purge", *db.cli, "--older-than", "2026-03-01"]) == 0
     assert "purged 2 records" in capsys.readouterr().out
-    with ConsentStore(db_url) as store:
+    with ConsentStore(db.url, table_prefix=db.prefix) as store:
         assert [r.consent_id for r in store.records()] == [march]
 
 
@@ -402,41 +407,41 @@ def test_the_consents_command_needs_a_database(
 # -- schema and installation ----------------------------------------------------------------
 
 
-def test_the_schema_is_created_on_first_use_and_versioned(db_url: str) -> None:
-    with ConsentStore(db_url) as store:
+def test_the_schema_is_created_on_first_use_and_versioned(db: Database) -> None:
+    with ConsentStore(db.url, table_prefix=db.prefix) as store:
         assert store.schema_version() is None
         assert store.count() == 0
         assert store.schema_version() == consentlog.SCHEMA_VERSION
 
 
-def test_a_newer_schema_migrates_in_order(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with ConsentStore(db_url) as store:
+def test_a_newer_schema_migrates_in_order(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    with ConsentStore(db.url, table_prefix=db.prefix) as store:
         store.open()
 
     def add_referrer(conn: Any, prefix: str) -> None:
         conn.exec_driver_sql(f"ALTER TABLE {prefix}consents ADD COLUMN referrer TEXT")
 
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(consentlog.MIGRATIONS, 1, add_referrer)
-    with ConsentStore(db_url) as store:
+    current = consentlog.SCHEMA_VERSION
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(consentlog.MIGRATIONS, current, add_referrer)
+    with ConsentStore(db.url, table_prefix=db.prefix) as store:
         store.open()
-        assert store.schema_version() == 2
-    with sqlite3.connect(db_url.removeprefix("sqlite:///")) as db:
-        columns = [row[1] for row in db.execute("PRAGMA table_info(cookieguard_consents)")]
-    db.close()
-    assert "referrer" in columns
+        assert store.schema_version() == current + 1
+        columns = sa.inspect(store.engine).get_columns(f"{db.prefix}consents")
+    assert "referrer" in [column["name"] for column in columns]
 
 
 def test_a_log_written_by_a_newer_version_is_refused(
-    open_log: OpenLog, db_url: str, monkeypatch: pytest.MonkeyPatch
+    open_log: OpenLog, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 2)
-    with ConsentStore(db_url) as store:
+    current = consentlog.SCHEMA_VERSION
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", current + 1)
+    with ConsentStore(db.url, table_prefix=db.prefix) as store:
         store.open()
-    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", 1)
+    monkeypatch.setattr(consentlog, "SCHEMA_VERSION", current)
     log = open_log()
     assert log.failures == 1
-    with pytest.raises(RuntimeError, match="schema version 2"):
+    with pytest.raises(RuntimeError, match=f"schema version {current + 1}"):
         log.open()
 
 
@@ -470,8 +475,8 @@ def test_fifty_concurrent_consents_through_uvicorn_are_all_recorded(open_log: Op
     assert {r.user_agent for r in log.records()} == {f"visitor {n}" for n in range(50)}
 
 
-def test_workers_starting_together_on_a_new_database_all_open_it(db_url: str) -> None:
-    logs = open_at_once(db_url, 8)
+def test_workers_starting_together_on_a_new_database_all_open_it(db: Database) -> None:
+    logs = open_at_once(db.url, 8, table_prefix=db.prefix)
     try:
         assert [log.failures for log in logs] == [0] * 8
         assert logs[0].record(event()).consent_id
@@ -496,6 +501,7 @@ def test_the_demo_records_consents_and_the_cli_finds_the_id_its_dialog_shows(
     assert shown is not None, "the preferences dialog shows no consent ID"
     consent_id = shown.group(1)
 
+    assert demo.consent_log.flush(timeout=30)  # the demo logs through a spool
     db_url = demo.consent_log.engine.url.render_as_string(hide_password=False)
     assert db_url.startswith("sqlite:///")
     assert main(["consents", "show", consent_id, "--db", db_url]) == 0

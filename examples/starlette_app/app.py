@@ -227,7 +227,11 @@ CONSENT_DB = os.environ.get(
     "COOKIEGUARD_CONSENT_DB",
     f"sqlite:///{Path(tempfile.gettempdir()) / 'cookieguard-demo-consents.db'}",
 )
-consent_log = ConsentLog(CONSENT_DB, registry=registry)
+#: Each record is on disk in this spool before the answer leaves, then shipped to the database.
+CONSENT_SPOOL = os.environ.get(
+    "COOKIEGUARD_CONSENT_SPOOL", str(Path(tempfile.gettempdir()) / "cookieguard-demo-spool")
+)
+consent_log = ConsentLog(CONSENT_DB, registry=registry, spool=CONSENT_SPOOL)
 
 app = Starlette(
     routes=[

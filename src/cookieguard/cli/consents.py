@@ -1,4 +1,4 @@
-"""``cookieguard consents show|export|purge``: read and prune the consent log.
+"""``cookieguard consents show|export|purge|status``: read and prune the consent log.
 
 Each action is a sub-parser of ``consents`` made by :func:`_action` (which adds
 the ``--db`` and ``--table-prefix`` options every action shares) and a handler
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..consentlog import ConsentStore, parse_moment
+from ..consentlog import ConsentStore, parse_moment, spool_status
 from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError, add_command, add_format
 
 if TYPE_CHECKING:
@@ -65,6 +65,11 @@ def add_parser(subparsers: Any) -> None:
         required=True,
         metavar="WHEN",
         help="an age (13m, 400d, 2y) or a date: records given before it are deleted",
+    )
+
+    status = _action(actions, "status", spool_report, help="what a spool holds not yet shipped")
+    status.add_argument(
+        "--spool", required=True, metavar="DIR", help="the spool directory given to ConsentLog"
     )
 
 
@@ -236,3 +241,41 @@ def purge_records(args: argparse.Namespace) -> int:
     before = args.older_than.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
     print(f"purged {count} records given before {before}")
     return EXIT_CLEAN
+
+
+def spool_report(args: argparse.Namespace) -> int:
+    """Records pending in the spool, the oldest one's age, the last shipping error."""
+    if not os.path.isdir(args.spool):
+        raise UsageError(f"no spool directory at {args.spool!r}")
+    status = spool_status(args.spool)
+    rows = [("spool", args.spool), ("pending", str(status.pending))]
+    if status.oldest is not None:
+        age = (datetime.now(timezone.utc) - status.oldest).total_seconds()
+        since = status.oldest.isoformat().replace("+00:00", "Z")
+        rows.append(("oldest pending age", f"{_duration(age)} (since {since})"))
+    error = status.last_error
+    last = "none" if error is None else f"{error.get('at')}: {error.get('error')}"
+    rows.append(("last shipping error", " ".join(last.split())))
+    if args.db:
+        rows.append(("stored", _stored(args)))
+    for name, value in rows:
+        print(f"{name:<19} {value}")
+    return EXIT_CLEAN
+
+
+def _stored(args: argparse.Namespace) -> str:
+    """How many records the database holds, or why that cannot be said: status is for then."""
+    try:
+        with open_store(args) as store:
+            return str(store.count())
+    except UsageError as exc:
+        return f"unknown: {exc}"
+    except Exception as exc:
+        return "unknown: " + " ".join(str(exc).split())
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {unit}"
+    return f"{seconds:.0f} s"
