@@ -39,7 +39,8 @@ def registry_declarations(registry: Registry) -> str:
     cookie is described as the cookie policy describes it, plus its category.
     """
     categories = [asdict(c) for c in registry.categories]
-    cookies = [{**_cookie_entry(c), "category": c.category} for c in registry.cookies]
+    declared: dict[str, str] = {}  # no translations: the texts as the registry declares them
+    cookies = [{**_cookie_entry(c, declared), "category": c.category} for c in registry.cookies]
     return canonical({"categories": categories, "cookies": cookies})
 
 
