@@ -113,7 +113,10 @@ class Case:
     id: str
     response: tuple[tuple[str, str], ...]  # the Set-Cookie (and Vary) headers the app sends
     kept: tuple[str, ...]  # the names of the app's Set-Cookie headers a visitor receives
-    deleted: tuple[tuple[str, str, str | None], ...] = ()  # added deletions: name, path, domain
+    # Deletions a visitor receives after the app's kept headers: name, Path, Domain (None:
+    # no such attribute). The app's own deletions of refused cookies are among them,
+    # rewritten as the middleware's canonical ones (rule 2); then the withdrawals (rule 6).
+    deleted: tuple[tuple[str, str | None, str | None], ...] = ()
     vary: tuple[str, ...] = ()  # the Vary header values a visitor receives
     cookie: str | None = None  # the request's Cookie header
     gpc: str | None = None  # the request's Sec-GPC header
@@ -310,7 +313,13 @@ CASES: tuple[Case, ...] = (
             sc(f"ads=y; Max-Age=3600; Expires={PAST}"),  # Max-Age wins: not a deletion
             sc(f"_pk_ses.2.a=y; Expires={FUTURE}"),
         ),
-        kept=("django_language", "_pk_id.1.a", "_pk_ses.1.a", "ads"),
+        kept=(),
+        deleted=(
+            ("django_language", "/", None),
+            ("_pk_id.1.a", "/stats", None),
+            ("_pk_ses.1.a", "/", None),
+            ("ads", None, None),
+        ),
         vary=VARY,
     ),
     # -- rule 4: unknown names --------------------------------------------------
@@ -323,7 +332,8 @@ CASES: tuple[Case, ...] = (
             sc("_PK_ID.1=4"),
             sc("mystery=; Max-Age=0"),  # deleting is always allowed
         ),
-        kept=("sessionid", "mystery"),
+        kept=("sessionid",),
+        deleted=(("mystery", None, None),),
         vary=VARY,
     ),
     Case(
@@ -381,8 +391,8 @@ CASES: tuple[Case, ...] = (
         "withdrawal-not-doubled-when-app-deletes-it",
         (sc("ads=; Max-Age=0; Path=/shop; Domain=.example.test"),),
         cookie="ads=1; _pk_ses.1=2",
-        kept=("ads",),
-        deleted=(("_pk_ses.1", "/", None),),
+        kept=(),
+        deleted=(("ads", "/shop", ".example.test"), ("_pk_ses.1", "/", None)),
         vary=VARY,
     ),
     Case(
