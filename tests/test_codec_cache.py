@@ -14,14 +14,12 @@ import time
 import pytest
 from werkzeug.http import parse_cookie
 
-from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
+from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry, cookieheader, setcookie
 from cookieguard import consent as consent_module
-from cookieguard import cookieheader
 from cookieguard import guard as guard_module
 from cookieguard import registry as registry_module
-from cookieguard import setcookie
 from cookieguard._cache import BoundedCache, memoize
-from cookieguard.guard import Guard, RequestState, is_deletion
+from cookieguard.guard import Guard, RequestState
 from cookieguard.response import BYTES_HEADERS, TEXT_HEADERS
 
 REGISTRY = Registry(

@@ -207,7 +207,7 @@ class Case:
     def leaves_in_report_only(self) -> list[tuple[str, str]]:
         """With report_only nothing is removed, but what can never leave still does not."""
         out = []
-        for header, leaves in zip(self.headers, self.leaves, strict=True):
+        for header in self.headers:
             if header in BROKEN_HEADERS:
                 continue
             out.append(
