@@ -371,6 +371,7 @@ def check_headers(case: Case, sent: list[tuple[str, str]]) -> None:
         for name, _ in case.request_cookies
         if oracle.category_of(name) is not None
         and not oracle.may_set(name, allowed)
+        and name  # no deletion of a nameless cookie can be written (Chromium refuses "=")
         and not any(c < " " or c == "\x7f" for c in name)  # a browser holds no such name
     }
     app_deleted = {name for name in case.deletes if name is not None}
