@@ -226,3 +226,20 @@ def test_bad_options_fail_at_start(options: dict[str, Any], message: str) -> Non
 def test_registry_must_be_a_registry() -> None:
     with pytest.raises(TypeError, match="Registry"):
         Guard.create(registry={"necessary": []}, secret_key=KEY)  # type: ignore[arg-type]
+
+
+def test_the_work_and_output_of_one_request_are_bounded() -> None:
+    from cookieguard.cookieheader import MAX_COOKIES
+    from cookieguard.guard import MAX_WITHDRAWALS
+
+    g = guard()
+    cookie = "; ".join(f"_pk_id.{i}=1" for i in range(600))
+    headers = g.filter_headers([], g.read_request(cookie, None), TEXT_HEADERS)
+    assert headers is not None
+    deletions = [v for k, v in headers if k == "Set-Cookie"]
+    assert len(deletions) == MAX_WITHDRAWALS  # a browser holds ~180 cookies per site
+    # A consent placed after what the middleware reads counts as none: fail closed.
+    late = "; ".join(
+        [*(f"x{i}=1" for i in range(MAX_COOKIES)), f"{CONSENT_COOKIE}={token(['statistics'])}"]
+    )
+    assert not g.read_request(late, None).consent.allows("statistics")
