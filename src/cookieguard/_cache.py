@@ -14,6 +14,7 @@ count stays exact.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Generic, TypeVar
@@ -55,7 +56,7 @@ class BoundedCache(dict[K, V], Generic[K, V]):
         self.max_bytes = max_bytes
         self.max_item_bytes = max_bytes if max_item_bytes is None else max_item_bytes
         self._size = size or _default_size
-        self._sizes: dict[K, int] = {}
+        self._sizes: OrderedDict[K, int] = OrderedDict()  # oldest first: O(1) eviction
         self.bytes = 0
         self._lock = threading.Lock()
 
@@ -64,20 +65,18 @@ class BoundedCache(dict[K, V], Generic[K, V]):
         cost = self._size(key, value)
         if cost > self.max_item_bytes:
             return value
+        sizes = self._sizes
         with self._lock:
-            old = self._sizes.pop(key, None)
+            old = sizes.pop(key, None)
             if old is not None:
                 self.bytes -= old
-                super().pop(key, None)
-            while self._sizes and (
-                len(self._sizes) >= self.max_entries or self.bytes + cost > self.max_bytes
-            ):
-                oldest = next(iter(self._sizes))
-                self.bytes -= self._sizes.pop(oldest)
-                super().pop(oldest, None)
-            self._sizes[key] = cost
+            while sizes and (len(sizes) >= self.max_entries or self.bytes + cost > self.max_bytes):
+                oldest, freed = sizes.popitem(last=False)
+                self.bytes -= freed
+                dict.pop(self, oldest, None)
+            sizes[key] = cost
             self.bytes += cost
-            super().__setitem__(key, value)
+            dict.__setitem__(self, key, value)
         return value
 
     def clear(self) -> None:
@@ -91,7 +90,13 @@ class BoundedCache(dict[K, V], Generic[K, V]):
 
 
 def _default_size(key: object, value: object) -> int:
-    return size_of(key) + size_of(value)
+    if isinstance(key, (str, bytes)):  # the common case, cheaply: a name and a small object
+        size = len(key) + _OVERHEAD
+    else:
+        size = size_of(key)
+    if isinstance(value, (str, bytes)):
+        return size + len(value) + _OVERHEAD
+    return size + (_OVERHEAD if not isinstance(value, tuple) else size_of(value))
 
 
 def memoize(

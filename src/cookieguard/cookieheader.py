@@ -24,7 +24,7 @@ __all__ = ["MAX_COOKIES", "Pair", "read"]
 
 #: Pairs read from one Cookie header; what follows is ignored (fail closed: no
 #: consent is read there). A browser holds at most ~180 cookies per domain.
-MAX_COOKIES = 400
+MAX_COOKIES = 300
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COOKIE_VALUE = re.compile(r'[!#-+\--:<-\[\]-~]*|"[!#-+\--:<-\[\]-~]*"')
 
@@ -36,7 +36,16 @@ class Pair:
     raw: str  # the name as the header has it (latin-1 text: its bytes)
     name: str  # the name read as UTF-8 where it is valid UTF-8, else ``raw``
     value: str
-    clean: bool  # every common parser reads this pair, and only it, from its text
+    has_equals: bool = True
+
+    @property
+    def clean(self) -> bool:
+        """True when every common parser reads this pair, and only it, from its text."""
+        return (
+            self.has_equals
+            and _TOKEN.fullmatch(self.raw) is not None
+            and _COOKIE_VALUE.fullmatch(self.value) is not None
+        )
 
     @property
     def unquoted(self) -> str:
@@ -66,6 +75,5 @@ def read(cookie_header: str) -> list[Pair]:
                 name = raw.encode("latin-1").decode("utf-8")
             except UnicodeError:
                 pass
-        clean = bool(eq) and bool(_TOKEN.fullmatch(raw)) and bool(_COOKIE_VALUE.fullmatch(value))
-        pairs.append(Pair(raw, name, value, clean))
+        pairs.append(Pair(raw, name, value, bool(eq)))
     return pairs

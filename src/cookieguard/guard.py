@@ -168,10 +168,19 @@ def _state_size(key: str, remembered: _Remembered) -> int:
     return len(key) + 256 + sum(96 + 2 * len(w[0]) for w in remembered[0].withdrawals)
 
 
-@memoize(4096, 1024 * 1024, max_item_bytes=2048)  # the same few withdrawals, again and again
 def withdrawal_text(raw_name: str, declared: Cookie) -> str:
     """The deleting ``Set-Cookie`` of a withdrawal: the name's bytes, where the registry says."""
+    prefix = "__Host-" if raw_name.startswith("__Host-") else ""
+    if not prefix and raw_name.startswith("__Secure-"):
+        prefix = "__Secure-"
+    if raw_name.isascii():  # the attributes depend on the declaration and the prefix only
+        return raw_name + _deletion_attributes(prefix, declared)
     return deletion(raw_name, path=declared.path, domain=declared.domain)
+
+
+@memoize(1024, 512 * 1024)  # one per declaration: what follows the name in its deletion
+def _deletion_attributes(prefix: str, declared: Cookie) -> str:
+    return deletion(f"{prefix}x", path=declared.path, domain=declared.domain)[len(prefix) + 1 :]
 
 
 class GuardOptions(TypedDict, total=False):
@@ -334,18 +343,27 @@ class Guard:
         written byte for byte, whatever its spelling, up to :data:`MAX_WITHDRAWALS`.
         """
         withdrawals: dict[str, Withdrawal] = {}
+        verdicts = self.verdicts_for(consent)
+        table = verdicts.names
         for pair in pairs:
             if pair.raw in withdrawals:
                 continue
-            verdict = self.decide(pair.name, consent)
+            # Not remembered: these names come once per Cookie header, whose state is.
+            name = pair.name
+            verdict = table.get(name)
+            declared = None
+            if verdict is None:
+                declared = self.registry.lookup(name)
+                verdict = self._decide(name, consent, declared)
             if verdict.allowed or verdict.category is None or not is_writable_name(pair.raw):
                 continue
-            declared = self.registry.lookup(pair.name)
+            if declared is None:
+                declared = self.registry.lookup(name)
             if declared is not None:
                 withdrawals[pair.raw] = (pair.name, declared, pair.raw)
                 if len(withdrawals) >= MAX_WITHDRAWALS:
                     break
-        return RequestState(consent, tuple(withdrawals.values()), self.verdicts_for(consent))
+        return RequestState(consent, tuple(withdrawals.values()), verdicts)
 
     def clean_cookie_header(self, cookie_header: str, consent: RequestConsent) -> str:
         """The request's ``Cookie`` header without the cookies the response could not set now.
@@ -381,10 +399,15 @@ class Guard:
             verdicts = self._verdict_tables.put(key, Verdicts())
         return verdicts
 
-    def _decide(self, name: str, consent: RequestConsent) -> Verdict:
+    def _decide(
+        self, name: str, consent: RequestConsent, declared: Cookie | None = None
+    ) -> Verdict:
         if name == self.cookie_name:
             return Verdict(name, self.registry.consent_category, True, "consent-cookie")
-        category = self.registry.category_of(name) if name else None
+        if declared is not None:
+            category: str | None = declared.category
+        else:
+            category = self.registry.category_of(name) if name else None
         if category is None:
             return Verdict(name, None, self.unknown == "allow", "unknown")
         if consent.allows(category):

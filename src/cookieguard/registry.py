@@ -13,17 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ._cache import BoundedCache
-
 __all__ = ["DEFAULT_CONSENT_COOKIE", "Category", "Cookie", "Registry"]
 
 #: The name of the consent cookie unless the middleware is told otherwise.
 DEFAULT_CONSENT_COOKIE = "cookies_preferences"
-# Glob answers remembered per registry: a site sets the same few names over and over.
-# Names longer than this are matched every time, so the memory stays small.
-_MATCH_CACHE_SIZE = 4096
-_MATCH_CACHE_BYTES = 1024 * 1024
-_MAX_CACHED_NAME = 256
 
 
 @dataclass(frozen=True)
@@ -128,7 +121,6 @@ class Registry:
     )
     _prefix_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _required: frozenset[str] = field(init=False, repr=False, compare=False)
-    _matched: BoundedCache[str, Cookie | None] = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -186,13 +178,6 @@ class Registry:
         set_(self, "_by_prefix", {k: tuple(v) for k, v in by_prefix.items()})
         set_(self, "_prefix_lengths", tuple(sorted({len(k) for k in by_prefix})))
         set_(self, "_required", required)
-        set_(
-            self,
-            "_matched",
-            BoundedCache(
-                _MATCH_CACHE_SIZE, _MATCH_CACHE_BYTES, max_item_bytes=_MAX_CACHED_NAME + 128
-            ),
-        )
 
     # -- lookups ---------------------------------------------------------------
 
@@ -214,19 +199,15 @@ class Registry:
         return name in self._categories
 
     def lookup(self, cookie_name: str) -> Cookie | None:
-        """The declaration that covers ``cookie_name``: exact names first, then globs."""
+        """The declaration that covers ``cookie_name``: exact names first, then globs.
+
+        Nothing is remembered here: a glob costs a few ``str`` operations, and the
+        guard remembers its verdicts per consent (bounded), where names repeat.
+        """
         cookie = self._exact.get(cookie_name)
         if cookie is not None or not self._patterns or not cookie_name:
             return cookie
-        matched = self._matched
-        try:
-            return matched[cookie_name]
-        except KeyError:
-            pass
-        cookie = self._match_glob(cookie_name)
-        if len(cookie_name) <= _MAX_CACHED_NAME:
-            matched.put(cookie_name, cookie)
-        return cookie
+        return self._match_glob(cookie_name)
 
     def _match_glob(self, cookie_name: str) -> Cookie | None:
         """The first glob declared that matches: only those whose literal prefix starts the name."""

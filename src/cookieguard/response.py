@@ -93,7 +93,7 @@ TEXT_HEADERS: HeaderKind[str] = HeaderKind(
 BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     bytes,
     methodcaller("decode", "latin-1"),
-    memoize(4096, 1024 * 1024, max_item_bytes=8192)(methodcaller("encode", "latin-1")),
+    methodcaller("encode", "latin-1"),
     b"set-cookie",
     b"vary",
     b"=",
@@ -176,8 +176,10 @@ def _rewrite(
     if state.withdrawals and not guard.report_only:
         if deletions is None:
             deletions = {}
+        report = guard._always_report or logger.isEnabledFor(logging.DEBUG)
         for name, declared, raw in state.withdrawals:
-            guard._report(Verdict(name, declared.category, False, "not-granted"))
+            if report:
+                guard._report(Verdict(name, declared.category, False, "not-granted"))
             deletions[withdrawal_text(raw, declared)] = None
     elif state.withdrawals:
         for name, declared, _ in state.withdrawals:
