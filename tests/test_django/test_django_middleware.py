@@ -181,7 +181,7 @@ def test_the_response_carries_exactly_what_the_guard_returns(
 
     returned: list[list[tuple[str, str]]] = []
 
-    def decide(self: Guard, headers: Any, state: Any, kind: Any) -> list[tuple[str, str]]:
+    def decide(guard: Guard, headers: Any, state: Any, kind: Any) -> list[tuple[str, str]]:
         cookies = [h for h in headers if h[0].lower() == "set-cookie"]
         others = [h for h in headers if h[0].lower() != "set-cookie"]
         # Drop the first line, replace the second in place, keep the rest, add two.
@@ -191,7 +191,7 @@ def test_the_response_carries_exactly_what_the_guard_returns(
         returned.append(result)
         return result
 
-    monkeypatch.setattr(Guard, "filter_headers", decide)
+    monkeypatch.setattr("cookieguard.django.middleware.rewrite", decide)
     response = serve(path="/site")
     (result,) = returned
     expected = [v for k, v in result if k.lower() == "set-cookie"]

@@ -7,7 +7,7 @@ client never goes there. This middleware sees them where they are made: it
 renders each morsel as the handler will (``morsel.OutputString()``), puts the
 lines after the response's own headers (a raw ``response.headers["Set-Cookie"]``
 among them), exactly as ``WSGIHandler`` and ``ASGIHandler`` will send them, and
-hands the lot to :meth:`cookieguard.guard.Guard.filter_headers`, the one place
+hands the lot to :func:`cookieguard.response.rewrite`, the one place
 that decides. What the guard removes leaves ``response.cookies`` or
 ``response.headers``; what passes keeps Django's own formatting; what the guard
 adds (withdrawals, the ``Vary``) is written back as the guard wrote it.
@@ -23,6 +23,7 @@ without a thread hop.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, Morsel
@@ -33,10 +34,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase  # type: ign
 
 from .. import endpoint
 from ..endpoint import EndpointRequest
-from ..guard import TEXT_HEADERS, RequestState, set_cookie_name
+from ..guard import RequestState
+from ..response import TEXT_HEADERS, rewrite
+from ..setcookie import set_cookie_name
 from . import conf
 
 __all__ = ["CookieGuardMiddleware"]
+
+logger = logging.getLogger("cookieguard")
 
 #: Where the middleware leaves what templates need (as the WSGI adapter does in the environ).
 GUARD_KEY = "cookieguard.guard"
@@ -83,7 +88,7 @@ class CookieGuardMiddleware:
             return await sync_to_async(self.serve_endpoint)(request)
         state = self.read_request(request)
         response: Awaitable[HttpResponseBase] = self.get_response(request)
-        return self.enforce(await response, state)
+        return self.enforce(await response, state, ascii_only=True)
 
     def read_request(self, request: HttpRequest) -> RequestState:
         """Read the consent; set ``request.cookieguard``; with ``clean_request``, clean cookies."""
@@ -99,13 +104,22 @@ class CookieGuardMiddleware:
             request.__dict__.pop("COOKIES", None)  # read again, from the cleaned header
         return state
 
-    def enforce(self, response: HttpResponseBase, state: RequestState) -> HttpResponseBase:
-        """Apply the guard's decision to ``response`` in place (and return it)."""
+    def enforce(
+        self, response: HttpResponseBase, state: RequestState, *, ascii_only: bool = False
+    ) -> HttpResponseBase:
+        """Apply the guard's decision to ``response`` in place (and return it).
+
+        ``ascii_only``: Django's ``ASGIHandler`` writes ``response.cookies`` as ASCII
+        (and raises on anything else), so a line of the guard's that is not ASCII (the
+        withdrawal of a UTF-8 cookie name) goes out as the one raw ``Set-Cookie``
+        header Django keeps, if that is free; any further one cannot be sent there and
+        is logged instead.
+        """
         morsels = list(response.cookies.items())
         own = list(response.items())
         lines = [morsel.OutputString() for _, morsel in morsels]
         headers = [*own, *(("Set-Cookie", line) for line in lines)]
-        filtered = self.guard.filter_headers(headers, state, TEXT_HEADERS)
+        filtered = rewrite(self.guard, headers, state, TEXT_HEADERS)
         if filtered is None:
             return response
         # What came and is still there passes as Django wrote it; what came and is gone
@@ -123,7 +137,15 @@ class CookieGuardMiddleware:
                 del response.cookies[source]
         for value, count in leaving.items():
             for _ in range(count):
-                add_set_cookie(response, value)
+                if not ascii_only or value.isascii():
+                    add_set_cookie(response, value)
+                elif "Set-Cookie" not in response.headers:
+                    response.headers["Set-Cookie"] = value
+                else:
+                    logger.warning(
+                        "cannot send %r under Django's ASGIHandler, which writes cookies as ASCII",
+                        value,
+                    )
         present = Counter(h for h in own if h[0].lower() != "set-cookie")
         for header in filtered:
             if header[0].lower() == "set-cookie":
