@@ -75,9 +75,7 @@ def test_utf8_withdrawals_under_asgi_never_crash_the_response(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The first goes out as Django's one raw Set-Cookie header; the others are logged."""
-    (case,) = [
-        c for c in CASES if c.id == "names-that-are-not-tokens-are-withdrawn-byte-for-byte"
-    ]
+    (case,) = [c for c in CASES if c.id == "names-that-are-not-tokens-are-withdrawn-byte-for-byte"]
     Spec.headers, Spec.raw_first, Spec.seen = (), True, Seen()
     with override_settings(**django_settings(case)):
         response = DRIVERS["asgi"]()(headers=request_headers(case))
