@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,11 +58,9 @@ def refusing_registry(names: Iterable[str]) -> Registry:
     )
 
 
-def refused_consent() -> str:
-    """A consent cookie value granting nothing but the required category."""
-    consent = Consent(
-        granted=frozenset({"necessary"}), revision=1, given_at=datetime.now(timezone.utc)
-    )
+def consent_cookie(*granted: str) -> str:
+    """A consent cookie value granting ``granted`` and nothing else (required ones aside)."""
+    consent = Consent(granted=frozenset(granted), revision=1, given_at=datetime.now(timezone.utc))
     return ConsentCodec(SECRET).dumps(consent)
 
 
@@ -80,13 +78,17 @@ def query_names(query_string: str) -> list[str]:
     return list(json.loads(parse_qs(query_string).get("names", ["[]"])[0]))
 
 
-def seed_headers(names: Iterable[str], *, secure: bool) -> list[tuple[bytes, bytes]]:
-    """``Set-Cookie`` headers planting every storable name at ``Path=/``."""
+def seed_headers(entries: Iterable[str], *, secure: bool) -> list[tuple[bytes, bytes]]:
+    """``Set-Cookie`` headers for a returning visitor's jar.
+
+    An entry with ``=`` is a whole ``Set-Cookie`` line; any other is a name,
+    planted at ``Path=/`` (names Chromium could never store are left out).
+    """
     attributes = "; Path=/; Max-Age=3600" + ("; Secure" if secure else "")
     return [
-        (b"set-cookie", f"{name}=seed{attributes}".encode())
-        for name in names
-        if _STORABLE_NAME.fullmatch(name) and name.strip(HTTP_WS) == name
+        (b"set-cookie", (entry if "=" in entry else f"{entry}=seed{attributes}").encode())
+        for entry in entries
+        if "=" in entry or (_STORABLE_NAME.fullmatch(entry) and entry.strip(HTTP_WS) == entry)
     ]
 
 
@@ -129,10 +131,19 @@ def _jar_by_host(context: BrowserContext) -> dict[str, dict[tuple[str, str], str
     return jar
 
 
+# Fetch every URL at once (a ws:// one opens a WebSocket); each settles as "ok" or an error.
 _FETCH_ALL = """
-async (urls) => Promise.all(urls.map((url) =>
-  fetch(url, {mode: "no-cors", credentials: "include", cache: "no-store"})
-    .then(() => "ok", (error) => String(error))))
+async (urls) => Promise.all(urls.map((url) => Promise.race([
+  new Promise((resolve) => setTimeout(() => resolve("no answer in 10 s"), 10000)),
+  url.startsWith("ws")
+    ? new Promise((resolve) => {
+        const socket = new WebSocket(url);
+        socket.onopen = () => { socket.close(); resolve("ok"); };
+        socket.onerror = () => resolve("websocket error");
+      })
+    : fetch(url, {mode: "no-cors", credentials: "include", cache: "no-store"})
+        .then((response) => response.text()).then(() => "ok", (error) => String(error)),
+])))
 """
 
 
@@ -145,13 +156,15 @@ def run_cases(
     count: int,
     seeds: Mapping[int, Sequence[str]] | None = None,
     consent: str | None = None,
-    path: str = CASE_PATH,
+    url_for: Callable[[str, int], str] | None = None,
 ) -> dict[int, Outcome]:
     """Fetch cases ``0 .. count-1`` from the server at ``case_port``; return each one's jar.
 
-    With ``seeds`` (case -> names), the visitor returns: those names are planted
+    With ``seeds`` (case -> names or lines, see :func:`seed_headers`), the visitor
+    returns: those are planted
     first by the bare server at ``seed_port``. ``consent`` is the consent cookie
-    the visitor holds on every group domain.
+    the visitor holds on every group domain. ``url_for(origin, i)`` names what
+    to fetch for case ``i`` (default: ``CASE_PATH?case=i`` at that origin).
     """
     outcomes: dict[int, Outcome] = {}
     context = new_jar_context(browser)
@@ -162,8 +175,15 @@ def run_cases(
             domain = f"g{start // GROUP_SIZE}.test"
             if consent is not None:
                 context.add_cookies(
-                    [{"name": CONSENT_COOKIE, "value": consent, "domain": "." + domain,
-                      "path": "/", "secure": scheme == "https"}]
+                    [
+                        {
+                            "name": CONSENT_COOKIE,
+                            "value": consent,
+                            "domain": "." + domain,
+                            "path": "/",
+                            "secure": scheme == "https",
+                        }
+                    ]
                 )
             page.goto(f"{scheme}://{domain}:{seed_port}/")
             if seeds:
@@ -174,10 +194,15 @@ def run_cases(
                 ]
                 page.evaluate(_FETCH_ALL, seed_urls)
             before = _jar_by_host(context)
-            urls = [f"{scheme}://{case_host(i)}:{case_port}{path}?case={i}" for i in group]
+            urls = [
+                url_for(f"{scheme}://{case_host(i)}:{case_port}", i)
+                if url_for
+                else f"{scheme}://{case_host(i)}:{case_port}{CASE_PATH}?case={i}"
+                for i in group
+            ]
             results = page.evaluate(_FETCH_ALL, urls)
             after = _jar_by_host(context)
-            for i, result in zip(group, results):
+            for i, result in zip(group, results, strict=True):
                 host = case_host(i)
                 outcomes[i] = Outcome(
                     before=frozenset(before.get(host, {})),
@@ -204,8 +229,23 @@ def self_signed_cert(directory: Path) -> tuple[Path, Path]:
 
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-         "-subj", "/CN=cookieguard.test", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=cookieguard.test",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key

@@ -26,11 +26,11 @@ from tests.browser.chromium import launch
 from tests.browser.jar import (
     CASE_PATH,
     HTTP_WS,
-    SECRET,
     RESOLVE_TEST_HOSTS,
+    SECRET,
     Outcome,
     case_index,
-    refused_consent,
+    consent_cookie,
     refusing_registry,
     run_cases,
     seed_app,
@@ -160,7 +160,7 @@ def test_no_refused_cookie_left_in_the_jar(
             seed_port=port(seed_url),
             count=len(CASES),
             seeds=seeds,
-            consent=refused_consent() if visitor == "returning" else None,
+            consent=consent_cookie() if visitor == "returning" else None,
         )
     left = {i: o for i, o in outcomes.items() if o.after}
     if seeds is not None:  # the seeding itself must have worked, or the test proves nothing
