@@ -3,7 +3,9 @@
 Parts: ``asgi``, ``wsgi`` (hello-world with three Set-Cookie headers and a valid
 consent cookie), ``nocookie`` (no cookies either way), ``worst`` (50 Set-Cookie,
 200 patterns, 40 request cookies), ``server`` (uvicorn + wrk on loopback) and
-``memory`` (1 GiB streamed through each adapter).
+``memory`` (1 GiB streamed through each adapter), ``attack`` (the slowest request an
+attacker can build within an 8 KiB Cookie header against a 200-glob registry, and
+resident memory after 10,000 distinct 4 KiB Cookie headers).
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ import platform
 import sys
 import time
 
-from . import memory, micro, server
+from . import attack, memory, micro, server
 
-PARTS = ("asgi", "wsgi", "nocookie", "worst", "server", "memory")
+PARTS = ("asgi", "wsgi", "nocookie", "worst", "attack", "server", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= micro.no_cookie(n, rounds)
     if "worst" in parts:
         ok &= micro.worst_case(n // 4, rounds)
+    if "attack" in parts:
+        ok &= attack.attack(max(100, n // 20))
     if "server" in parts:
         ok &= server.wrk_ratio(duration)
     if "memory" in parts:

@@ -63,6 +63,20 @@ NO_GPC = Registry(
     revision=2,
 )
 
+# Names that are not RFC tokens, as web-platform-tests set them; a browser stores them all.
+ODD_NAMES = ("тест", '"test', "@a", "(a", "test test", "春节回")
+NON_TOKENS = Registry(
+    categories=[Category("necessary", required=True), Category("marketing")],
+    cookies=[Cookie("sessionid", "necessary"), *(Cookie(n, "marketing") for n in ODD_NAMES)],
+    revision=2,
+)
+
+
+def as_header(text: str) -> str:
+    """``text`` as a header carries it: its UTF-8 bytes, one character each (latin-1)."""
+    return text.encode().decode("latin-1")
+
+
 EVERYTHING = ("preferences", "statistics", "marketing")
 PAST = "Thu, 01 Jan 1970 00:00:00 GMT"
 FUTURE = "Fri, 01 Jan 2100 00:00:00 GMT"
@@ -113,7 +127,10 @@ class Case:
     id: str
     response: tuple[tuple[str, str], ...]  # the Set-Cookie (and Vary) headers the app sends
     kept: tuple[str, ...]  # the names of the app's Set-Cookie headers a visitor receives
-    deleted: tuple[tuple[str, str, str | None], ...] = ()  # added deletions: name, path, domain
+    # Deletions a visitor receives after the app's kept headers: name, Path, Domain (None:
+    # no such attribute). The app's own deletions of refused cookies are among them,
+    # rewritten as the middleware's canonical ones (rule 2); then the withdrawals (rule 6).
+    deleted: tuple[tuple[str, str | None, str | None], ...] = ()
     vary: tuple[str, ...] = ()  # the Vary header values a visitor receives
     cookie: str | None = None  # the request's Cookie header
     gpc: str | None = None  # the request's Sec-GPC header
@@ -310,7 +327,13 @@ CASES: tuple[Case, ...] = (
             sc(f"ads=y; Max-Age=3600; Expires={PAST}"),  # Max-Age wins: not a deletion
             sc(f"_pk_ses.2.a=y; Expires={FUTURE}"),
         ),
-        kept=("django_language", "_pk_id.1.a", "_pk_ses.1.a", "ads"),
+        kept=(),
+        deleted=(
+            ("django_language", "/", None),
+            ("_pk_id.1.a", "/stats", None),
+            ("_pk_ses.1.a", "/", None),
+            ("ads", None, None),
+        ),
         vary=VARY,
     ),
     # -- rule 4: unknown names --------------------------------------------------
@@ -323,7 +346,8 @@ CASES: tuple[Case, ...] = (
             sc("_PK_ID.1=4"),
             sc("mystery=; Max-Age=0"),  # deleting is always allowed
         ),
-        kept=("sessionid", "mystery"),
+        kept=("sessionid",),
+        deleted=(("mystery", None, None),),
         vary=VARY,
     ),
     Case(
@@ -381,8 +405,8 @@ CASES: tuple[Case, ...] = (
         "withdrawal-not-doubled-when-app-deletes-it",
         (sc("ads=; Max-Age=0; Path=/shop; Domain=.example.test"),),
         cookie="ads=1; _pk_ses.1=2",
-        kept=("ads",),
-        deleted=(("_pk_ses.1", "/", None),),
+        kept=(),
+        deleted=(("ads", "/shop", ".example.test"), ("_pk_ses.1", "/", None)),
         vary=VARY,
     ),
     Case(
@@ -393,6 +417,80 @@ CASES: tuple[Case, ...] = (
         kept=(),
         deleted=(("ads", "/shop", ".example.test"),),
         vary=VARY,
+    ),
+    # -- rule 2: deletions as Chromium reads them (security round 2, class 1) ------
+    Case(
+        "disguised-deletions-are-removed",
+        (
+            sc("ads=1; Max-Age=0; Max-Age=abc"),  # Chromium: the last Max-Age, not a number
+            sc("ads=2; Max-Age=0; Max-Age="),
+            sc("ads=3; Max-Age=0; Max-Age"),
+            sc("ads=4; Max-Age=0; Max-Age=+100"),
+            sc("ads=5; Max-Age=0; Max-Age=1e3"),
+            sc("ads=6; Max-Age=" + "0" * 1100),  # over 1024 bytes: ignored
+            sc("ads=7; Expires=Thu, 01 Jan 69 00:00:00 GMT"),  # 2069
+            sc("ads=8; Expires=Thu, 01 Jan 1970 00:00 GMT"),  # no seconds: no date
+            sc("sessionid=s"),
+        ),
+        cookie="sessionid=old",
+        kept=("sessionid",),
+        vary=VARY,
+    ),
+    Case(
+        "a-refused-deletion-leaves-as-the-middlewares-own",
+        (
+            sc("ads=gotcha; Max-Age=0; Path=/shop; Domain=.example.test; Secure; SameSite=None"),
+            sc("_pk_id.1=x; Expires=Thu, 01 Jan 70 00:00:00 GMT; Path=/stats"),  # 1970
+            sc("mystery=x; max-age=-0"),
+        ),
+        kept=(),
+        deleted=(
+            ("ads", "/shop", ".example.test"),
+            ("_pk_id.1", "/stats", None),
+            ("mystery", None, None),
+        ),
+        vary=VARY,
+    ),
+    Case(
+        "a-disguised-deletion-never-suppresses-the-withdrawal",
+        (sc("_pk_id.1=1; Max-Age=0; Max-Age=abc; Path=/stats"),),
+        cookie="_pk_id.1=old",
+        kept=(),
+        deleted=(("_pk_id.1", "/stats", None),),
+        vary=VARY,
+    ),
+    # -- rule 7: header names a verbatim server turns into Set-Cookie (class 2) ---
+    Case(
+        "smuggled-set-cookie-names-are-judged",
+        (sc("ads=1", "Set-Cookie "), sc("ads=2", "Set-Cookie\t"), sc("sessionid=1", "Set-Cookie ")),
+        kept=("sessionid",),
+        vary=VARY,
+    ),
+    # -- rule 6 as an invariant (issue 21) ----------------------------------------
+    Case(
+        "an-app-deletion-without-path-never-suppresses-the-withdrawal",
+        (sc("_pk_id.1=3; max-age=0"),),  # deletes at the default path only
+        cookie="_pk_id.1=old",
+        kept=(),
+        deleted=(("_pk_id.1", None, None), ("_pk_id.1", "/stats", None)),
+        vary=VARY,
+    ),
+    Case(
+        "an-expired-set-beside-a-stripped-set-never-suppresses-the-withdrawal",
+        (sc(f"ads=1; Expires={PAST}"), sc("ads=2; Max-Age=3600")),
+        cookie="ads=old",
+        kept=(),
+        deleted=(("ads", None, None), ("ads", "/shop", ".example.test")),
+        vary=VARY,
+    ),
+    Case(
+        "names-that-are-not-tokens-are-withdrawn-byte-for-byte",
+        tuple(sc(f"{as_header(n)}=1") for n in ODD_NAMES),
+        cookie="; ".join(["sessionid=s", *(f"{as_header(n)}=1" for n in ODD_NAMES)]),
+        registry=NON_TOKENS,
+        kept=(),
+        deleted=tuple((as_header(n), "/", None) for n in ODD_NAMES),
+        vary=("Cookie",),
     ),
     # -- clean_request ------------------------------------------------------------
     Case(
@@ -416,6 +514,24 @@ CASES: tuple[Case, ...] = (
         deleted=(("ads", "/shop", ".example.test"),),
         vary=VARY,
         seen_cookies=("sessionid", "csrftoken"),
+    ),
+    Case(
+        "clean-request-drops-what-other-parsers-split",
+        (),
+        cookie="sessionid=a _pk_id.1=1; csrftoken=t,_pk_id.2=2; \x0b_pk_id.3=3; ok=1",
+        options={"clean_request": True, "unknown": "allow"},
+        kept=(),
+        seen_cookies=("ok",),
+    ),
+    Case(
+        "clean-request-drops-names-other-parsers-strip",
+        (),
+        cookie="\x1cads=1; \xa0ads=2; \tads=3; sessionid=s",
+        options={"clean_request": True, "unknown": "allow"},
+        kept=(),
+        deleted=(("ads", "/shop", ".example.test"),),
+        vary=VARY,
+        seen_cookies=("sessionid",),
     ),
     Case(
         "request-cookie-header-not-utf8",

@@ -278,3 +278,73 @@ def test_clean_request_rewrites_every_cookie_header() -> None:
     scope = http_scope(headers=[("Cookie", "ads=2")])
     run(guard(app, clean_request=True), scope)
     assert seen["headers"] == []  # no cookie left: no empty Cookie header
+
+
+# -- security round 2: header spellings an ASGI server accepts --------------------------
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda b: b.decode("latin-1"),
+        bytearray,
+        memoryview,
+    ],
+    ids=["str", "bytearray", "memoryview"],
+)
+@pytest.mark.parametrize("kind", ["http.response.start", "websocket.accept"])
+def test_headers_not_given_as_bytes_are_judged_like_bytes(spell: Any, kind: str) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [
+            (spell(b"Set-Cookie"), spell(b"_pk_id.1=x")),
+            (b"set-cookie", spell(b"ads=1")),
+            (spell(b"set-cookie"), b"sessionid=s"),
+            (spell(b"x-note"), spell(b"kept")),
+        ]
+        message: Message = {"type": kind, "headers": headers}
+        if kind == "http.response.start":
+            message["status"] = 200
+        await send(message)
+
+    scope = http_scope(kind="websocket" if kind == "websocket.accept" else "http")
+    start = run(guard(app), scope, [{"type": "websocket.connect"}]).messages[0]
+    assert lowered(start["headers"]) == [
+        (b"set-cookie", b"sessionid=s"),
+        (b"x-note", b"kept"),
+        (b"vary", b"Cookie, Sec-GPC"),
+    ]
+    assert all(type(k) is bytes and type(v) is bytes for k, v in start["headers"])
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"set-cookie", b"sessionid=s\r\nSet-Cookie: _pk_id.1=x")],
+        [(b"x-note", b"1\nSet-Cookie: _pk_id.1=x")],
+        [(b"set-cookie ", b"_pk_id.1=x")],
+        [(b"set-cookie:", b"_pk_id.1=x")],
+        [(b"set-cookie", 5), (None, b"x"), (b"only-a-name",), b"set-cookie: _pk_id.1=x"],
+        5,
+    ],
+)
+def test_malformed_headers_never_crash_and_never_leak(headers: Any) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    start, body = run(guard(app), http_scope()).messages
+    assert start["status"] == 200 and body["body"] == b"ok"
+    assert not any(b"_pk_id" in bytes(v) for _, v in start["headers"])
+
+
+def test_a_websocket_handshake_gets_canonical_deletions_and_withdrawals() -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        assert (await receive())["type"] == "websocket.connect"
+        headers = [(b"set-cookie", b"_pk_id.1=1; Max-Age=0; Max-Age=abc")]
+        await send({"type": "websocket.accept", "headers": headers})
+
+    scope = http_scope(kind="websocket", headers=[("Cookie", "ads=1")])
+    accept = run(guard(app), scope, [{"type": "websocket.connect"}]).messages[0]
+    values = [v for k, v in accept["headers"] if k == b"set-cookie"]
+    assert [v.partition(b";")[0] for v in values] == [b"ads="]  # the fake deletion: gone
+    assert b"Max-Age=0" in values[0] and b"Path=/shop" in values[0]

@@ -12,13 +12,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from werkzeug.http import parse_cookie, parse_date
+from werkzeug.http import parse_cookie
 
-from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
+from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry, cookieheader, setcookie
 from cookieguard import consent as consent_module
 from cookieguard import guard as guard_module
-from cookieguard import registry as registry_module
-from cookieguard.guard import BYTES_HEADERS, TEXT_HEADERS, Guard, RequestState, is_deletion
+from cookieguard._cache import BoundedCache, memoize
+from cookieguard.guard import Guard, RequestState
+from cookieguard.response import BYTES_HEADERS, TEXT_HEADERS
 
 REGISTRY = Registry(
     categories=[
@@ -96,6 +97,39 @@ def test_the_codec_cache_is_bounded() -> None:
     for _ in range(consent_module._CACHE_SIZE + 50):
         assert codec.loads(signer.dumps(consent())) is not None
     assert len(codec._cache) <= consent_module._CACHE_SIZE
+    assert codec._cache.bytes <= consent_module._CACHE_BYTES
+
+
+# -- the one bounded cache -------------------------------------------------------------
+
+
+def test_a_bounded_cache_keeps_within_entries_and_bytes() -> None:
+    cache: BoundedCache[str, str] = BoundedCache(10, 1000, max_item_bytes=300)
+    for i in range(100):
+        cache.put(f"k{i}", "v" * 100)
+        assert len(cache) <= 10 and cache.bytes <= 1000
+    assert "k99" in cache and "k0" not in cache  # the oldest went first
+    cache.put("huge", "v" * 400)  # over max_item_bytes: answered, never stored
+    assert "huge" not in cache
+    cache["k99"] = "w"  # a write through [] is bounded too, and counted once
+    assert cache["k99"] == "w" and cache.bytes == sum(size for size in cache._sizes.values())
+    cache.clear()
+    assert cache.bytes == 0 and not cache
+
+
+def test_memoize_answers_like_the_function_and_stays_bounded() -> None:
+    calls: list[str] = []
+
+    @memoize(4, 10_000)
+    def shout(text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    assert [shout(t) for t in "abab"] == ["A", "B", "A", "B"]
+    assert calls == ["a", "b"]
+    for t in "cdefgh":
+        shout(t)
+    assert len(shout.cache) <= 4  # type: ignore[attr-defined]
 
 
 # -- the guard: request state and decisions ------------------------------------------
@@ -148,13 +182,13 @@ def test_gpc_is_part_of_what_is_remembered() -> None:
         "cookies_preferences={token}; _ga=1; _pk_id.x=1; unknown=2; _ga_ABC=3",
     ],
 )
-def test_a_remembered_state_equals_werkzeugs_reading(header: str) -> None:
+def test_a_remembered_state_equals_a_fresh_reading(header: str) -> None:
     g = guard()
     header = header.format(token=g.codec.dumps(consent("statistics")))
-    cookies = parse_cookie(header)
-    expected = g.state_for(
-        g.consent_from(g.codec.loads(cookies.get("cookies_preferences")), False), cookies.keys()
-    )
+    pairs = cookieheader.read(header)
+    value = guard_module.first_value(pairs, "cookies_preferences")
+    assert value == parse_cookie(header).get("cookies_preferences")  # the value Werkzeug reads
+    expected = g.state_for(g.consent_from(g.codec.loads(value), False), pairs)
     for _ in range(3):  # a miss, then hits
         assert g.read_request(header, None) == expected
     assert guard().read_request(header, None) == expected
@@ -179,15 +213,18 @@ def test_a_decision_depends_on_the_consent_it_was_made_for() -> None:
         assert g.decide("_ga", gpc).reason == "gpc"
 
 
-def test_the_guard_caches_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guard_module, "_CACHE_SIZE", 64)
+def test_the_guard_caches_are_bounded_in_entries_and_bytes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(guard_module, "_STATES", 64)
+    monkeypatch.setattr(guard_module, "_STATES_BYTES", 64 * 1024)
     monkeypatch.setattr(guard_module, "_TABLE_SIZE", 32)
     g = guard()
     for i in range(500):
-        state = g.read_request(f"sessionid=1; n{i}=x; _ga_{i}=y", None)
+        state = g.read_request(f"sessionid=1; n{i}=x; _ga_{i}=y; pad={'p' * 3000}{i}", None)
         assert g.decide(f"n{i}", state.consent).reason == "unknown"
-    assert all(len(states) <= 64 for states in g._states)
-    assert all(len(table.text) <= 32 for table in g._verdict_tables.values())
+    assert all(len(states) <= 64 and states.bytes <= 64 * 1024 for states in g._states)
+    assert all(len(table.names) <= 32 for table in g._verdict_tables.values())
     huge = "x=" + "a" * guard_module._MAX_CACHED_HEADER
     g.read_request(huge, None)
     assert huge not in g._states[False]
@@ -223,8 +260,7 @@ def test_raw_and_text_spellings_of_a_name_share_one_decision() -> None:
 # -- the registry's glob answers -------------------------------------------------------
 
 
-def test_remembered_glob_answers_match_the_regex(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry_module, "_MATCH_CACHE_SIZE", 16)
+def test_glob_answers_follow_the_declaration_order() -> None:
     registry = Registry(
         categories=[Category("necessary", required=True), Category("statistics")],
         cookies=[
@@ -240,77 +276,33 @@ def test_remembered_glob_answers_match_the_regex(monkeypatch: pytest.MonkeyPatch
     for i in range(100):
         assert registry.category_of(f"a{i}") == "statistics"
         assert registry.category_of(f"z{i}") is None
-    assert len(registry._matched) <= 16
+    assert not hasattr(registry, "_matched")  # nothing a client sends is remembered there
 
 
-# -- is_deletion parses Expires only when no Max-Age decides ---------------------------
+# -- the deletion check, remembered by a Set-Cookie's attributes -----------------------
 
 
-def eager_is_deletion(header_value: str, now: float) -> bool:
-    """The straightforward reading, every date parsed: the reference for the lazy one."""
-    max_age_expired: bool | None = None
-    expires_at: float | None = None
-    for attribute in header_value.split(";")[1:]:
-        key, _, value = attribute.partition("=")
-        key, value = key.strip(" \t").lower(), value.strip(" \t")
-        if key == "max-age":
-            digits = value[1:] if value.startswith("-") else value
-            if digits.isascii() and digits.isdigit():
-                max_age_expired = value.startswith("-") or not digits.strip("0")
-        elif key == "expires":
-            date = parse_date(value)
-            if date is not None:
-                expires_at = date.timestamp()
-    if max_age_expired is not None:
-        return max_age_expired
-    return expires_at is not None and expires_at <= now
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "a=1",
-        "a=1; Max-Age=0",
-        "a=1; Max-Age=-1; Expires=Wed, 01 Jan 2098 00:00:00 GMT",
-        "a=1; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-        "a=1; Max-Age=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-        "a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Expires=nonsense",
-        "a=1; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Expires=Wed, 01 Jan 2098 00:00:00 GMT",
-        "a=1; Expires=Wed, 01 Jan 2098 00:00:00 GMT; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
-        "a=1; expires=Thu, 01 Jan 1970 00:00:00 GMT; max-age=00",
-        "a=1; EXPIRES = Sun, 06 Nov 1994 08:49:37 GMT ; Path=/",
-        "a=1; Expires=",
-    ],
-)
-def test_lazy_expires_gives_the_eager_answer(value: str) -> None:
-    now = time.time()
-    assert is_deletion(value, now) is eager_is_deletion(value, now)
-
-
-# -- the deletion check remembered by a Set-Cookie's attributes ------------------------
-
-
-def sent(g: Guard, set_cookies: list[str], now: float) -> list[str]:
-    """The Set-Cookie values a visitor without consent receives, in both spellings."""
+def sent(g: Guard, set_cookies: list[str]) -> list[str]:
+    """The names whose deletion a visitor without consent receives, in both spellings."""
     state = g.read_request(None, None)
-    text = g.filter_headers([("Set-Cookie", v) for v in set_cookies], state, TEXT_HEADERS)
+    text = g.filter_headers([("Set-Cookie", v) for v in set_cookies], state, TEXT_HEADERS) or []
     raw = g.filter_headers([(b"set-cookie", v.encode()) for v in set_cookies], state, BYTES_HEADERS)
-    text_values = set_cookies if text is None else [v for k, v in text if k == "Set-Cookie"]
-    raw_values = set_cookies if raw is None else [v.decode() for k, v in raw if k == b"set-cookie"]
+    text_values = [v for k, v in text if k == "Set-Cookie"]
+    raw_values = [v.decode() for k, v in raw or [] if k == b"set-cookie"]
     assert text_values == raw_values
-    assert text_values == [v for v in set_cookies if is_deletion(v, now)]  # the reference
-    return text_values
+    assert all("Max-Age=0" in v for v in text_values)  # only the middleware's own deletions
+    return [setcookie.set_cookie_name(v) for v in text_values]
 
 
 def test_an_expires_date_is_judged_again_as_time_passes(clock: list[float]) -> None:
     g = guard()
     expires = "Wed, 01 Jan 2098 00:00:00 GMT"
-    stamp = parse_date(expires)
+    stamp = setcookie.cookie_date(expires)
     assert stamp is not None
-    clock[0] = stamp.timestamp() - 10
-    assert sent(g, [f"_ga=1; Expires={expires}"], clock[0]) == []  # not yet expired: removed
+    clock[0] = stamp - 10
+    assert sent(g, [f"_ga=1; Expires={expires}"]) == []  # not yet expired: removed
     clock[0] += 20
-    assert sent(g, [f"_ga=2; Expires={expires}"], clock[0]) == [f"_ga=2; Expires={expires}"]
+    assert sent(g, [f"_ga=2; Expires={expires}"]) == ["_ga"]  # a deletion now
 
 
 def test_attributes_remembered_for_one_value_give_the_same_answer_for_others(
@@ -323,21 +315,18 @@ def test_attributes_remembered_for_one_value_give_the_same_answer_for_others(
         "; Path=/",
         "",
         "; Max-Age=60; Expires=Thu, 01 Jan 1970 00:00:00 GMT",  # Max-Age wins
-        "; Max-Age=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT",  # an invalid Max-Age does not
+        "; Max-Age=x; Expires=Thu, 01 Jan 1970 00:00:00 GMT",  # a Max-Age that is no number
     ]
     for visitor in range(3):  # the first response fills the memory; the others read it
-        values = [f"_ga=GA1.{visitor}{a}" for a in attributes]
-        assert sent(g, values, clock[0]) == [values[0], values[5]]
+        values = [f"_ga{i}=GA1.{visitor}{a}" for i, a in enumerate(attributes)]
+        assert sent(g, values) == ["_ga0", "_ga5"]
         clock[0] += 86_400
 
 
-def test_the_attribute_memory_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guard_module, "_CACHE_SIZE", 16)
-    for kind in (TEXT_HEADERS, BYTES_HEADERS):
-        kind.deletions.clear()  # shared by every guard: start from what this test sends
+def test_the_attribute_memory_is_bounded() -> None:
+    memory = setcookie._read_cache
     g = guard()
     for i in range(100):
-        sent(g, [f"_ga=1; Max-Age={i}", f"_ga=1; Path=/{'x' * 600}{i}"], time.time())
-    assert len(TEXT_HEADERS.deletions) <= 16
-    assert len(BYTES_HEADERS.deletions) <= 16
-    assert all(len(key) <= 512 for key in TEXT_HEADERS.deletions)  # long attributes: not kept
+        sent(g, [f"_ga=1; Max-Age={i}", f"_ga=1; Path=/{'x' * 1100}{i}"])
+    assert len(memory) <= memory.max_entries and memory.bytes <= memory.max_bytes
+    assert all(len(key) <= 1024 for key in memory)  # long attributes: not kept

@@ -124,14 +124,14 @@ def test_case(serve: Any, case: Case) -> None:
     set_cookies = response.set_cookies
     kept, added = set_cookies[: len(case.kept)], set_cookies[len(case.kept) :]
     assert [name_of(v) for v in kept] == list(case.kept)
-    sent = [v for k, v in case.response if k.lower() == "set-cookie"]
+    sent = [v for k, v in case.response if k.strip(" \t").lower() == "set-cookie"]
     assert is_subsequence(kept, sent), "kept headers must pass unchanged and in order"
     assert [name_of(v) for v in added] == [name for name, _, _ in case.deleted]
     for (_, path, domain), deletion in zip(case.deleted, added, strict=True):
         attrs = attributes(deletion)
         assert deletion.partition(";")[0].partition("=")[2] == ""
         assert attrs["max-age"] == "0"
-        assert attrs["path"] == path
+        assert attrs.get("path") == path
         assert attrs.get("domain", "").lstrip(".") == (domain or "").lstrip(".")
     assert response.values("vary") == list(case.vary)
     others = [k.lower() for k, _ in case.response if k.lower().startswith("x-")]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from flask import Flask, session
-from tests.cases import CONSENT_COOKIE, OLD_KEY, token
+from flask import Flask, make_response, session
+from tests.cases import CONSENT_COOKIE, KEY, OLD_KEY, token
+from tests.cases import REGISTRY as CASES_REGISTRY
 
 from cookieguard import Category, ConsentCodec, Cookie, Registry
 from cookieguard.flask import CookieGuard, current_consent
@@ -140,3 +143,25 @@ def test_consent_helpers() -> None:
 
     app.test_client().get("/helpers")
     assert seen == {"same": True}
+
+
+def test_disguised_deletions_and_withdrawals_through_flask() -> None:
+    app = Flask(__name__)
+    app.secret_key = KEY
+
+    @app.get("/")
+    def index() -> Any:
+        response = make_response("ok")
+        response.headers.add("Set-Cookie", "ads=1; Max-Age=0; Max-Age=abc")
+        response.set_cookie("_pk_id.1", "3", max_age=0)  # Flask's own deletion: default path
+        return response
+
+    CookieGuard(app, registry=CASES_REGISTRY)
+    client = app.test_client()
+    client.set_cookie("_pk_id.1", "old")
+    client.set_cookie("ads", "old")
+    response = client.get("/")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert [c.partition(";")[0] for c in cookies] == ["_pk_id.1=", "_pk_id.1=", "ads="]
+    assert all("Max-Age=0" in c for c in cookies)
+    assert "Path=/stats" in cookies[1] and "Path=/shop" in cookies[2]

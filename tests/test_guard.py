@@ -8,7 +8,8 @@ import pytest
 from tests.cases import CONSENT_COOKIE, FUTURE, KEY, PAST, REGISTRY, token
 
 from cookieguard import Category, Cookie, Registry, is_deletion, set_cookie_name
-from cookieguard.guard import BYTES_HEADERS, TEXT_HEADERS, Guard, is_gpc
+from cookieguard.guard import Guard, is_gpc
+from cookieguard.response import BYTES_HEADERS, TEXT_HEADERS
 
 NOW = 1_700_000_000.0
 
@@ -104,12 +105,21 @@ def test_decide_reasons() -> None:
     assert guard(unknown="allow").decide("mystery", consent).allowed
 
 
-def test_judge_lets_deletions_pass() -> None:
+def test_a_deletion_of_a_refused_cookie_leaves_as_the_middlewares_own() -> None:
     g = guard()
-    consent = g.read_request(None, None).consent
-    verdict = g.judge("ads=; Max-Age=0", consent)
-    assert (verdict.allowed, verdict.reason, verdict.category) == (True, "deletion", "marketing")
-    assert not g.judge("ads=1", consent).allowed
+    state = g.read_request(None, None)
+    sent = [("Set-Cookie", "ads=x; Max-Age=0; Path=/shop; Secure; SameSite=lax; Partitioned")]
+    assert g.filter_headers(sent, state, TEXT_HEADERS) == [
+        (
+            "Set-Cookie",
+            "ads=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Secure; Path=/shop; "
+            "SameSite=Lax; Partitioned",
+        ),
+        ("Vary", "Cookie, Sec-GPC"),
+    ]
+    assert g.filter_headers([("Set-Cookie", "ads=1")], state, TEXT_HEADERS) == [
+        ("Vary", "Cookie, Sec-GPC")
+    ]
 
 
 def test_filter_headers_returns_none_when_nothing_changes() -> None:
@@ -132,9 +142,10 @@ def test_filter_headers_keeps_the_order_of_what_passes_among_repeated_headers() 
         session,
         ("Vary", "Cookie, Sec-GPC"),
     ]
-    raw = [[b"set-cookie", b"ads=1"], [b"x", b"1"], [b"set-cookie", b"ads=1"]]  # ASGI allows lists
+    # ASGI servers take lists too; they are sent as tuples, which no one can change later.
+    raw = [[b"set-cookie", b"ads=1"], [b"x", b"1"], [b"set-cookie", b"ads=1"]]
     assert g.filter_headers(raw, state, BYTES_HEADERS) == [  # type: ignore[arg-type]
-        [b"x", b"1"],
+        (b"x", b"1"),
         (b"vary", b"Cookie, Sec-GPC"),
     ]
 
@@ -151,10 +162,24 @@ def test_filter_headers_bytes_and_text_agree() -> None:
     assert [k for k, _ in raw[1:]] == [b"set-cookie", b"vary"]
 
 
-def test_withdrawal_of_cookie_names_that_cannot_be_written() -> None:
-    # A name the registry matches but that is not a token: no deletion is forged for it.
-    state = guard().read_request('_pk_ses.a"b=1; _pk_ses.ok=1', None)
-    assert [name for name, _ in state.withdrawals] == ["_pk_ses.ok"]
+def test_withdrawal_of_names_that_are_not_tokens_writes_their_bytes() -> None:
+    # A browser stores such names; the deletion must name the same bytes, unquoted.
+    state = guard().read_request('_pk_ses.a"b=1; _pk_ses.ok=1; _pk_ses.\xd1\x82=2', None)
+    assert [raw for _, _, raw in state.withdrawals] == [
+        '_pk_ses.a"b',
+        "_pk_ses.ok",
+        "_pk_ses.\xd1\x82",
+    ]
+    assert [name for name, _, _ in state.withdrawals][2] == "_pk_ses.\u0442"
+    text = guard().filter_headers([], state, TEXT_HEADERS)
+    raw = guard().filter_headers([], state, BYTES_HEADERS)
+    assert text is not None and raw is not None
+    assert [v.partition(";")[0] for _, v in text[:3]] == [
+        '_pk_ses.a"b=',
+        "_pk_ses.ok=",
+        "_pk_ses.\xd1\x82=",
+    ]
+    assert raw[2][1].startswith("_pk_ses.т=;".encode())
 
 
 def test_host_prefixed_withdrawal_is_a_valid_host_cookie() -> None:
@@ -201,3 +226,20 @@ def test_bad_options_fail_at_start(options: dict[str, Any], message: str) -> Non
 def test_registry_must_be_a_registry() -> None:
     with pytest.raises(TypeError, match="Registry"):
         Guard.create(registry={"necessary": []}, secret_key=KEY)  # type: ignore[arg-type]
+
+
+def test_the_work_and_output_of_one_request_are_bounded() -> None:
+    from cookieguard.cookieheader import MAX_COOKIES
+    from cookieguard.guard import MAX_WITHDRAWALS
+
+    g = guard()
+    cookie = "; ".join(f"_pk_id.{i}=1" for i in range(600))
+    headers = g.filter_headers([], g.read_request(cookie, None), TEXT_HEADERS)
+    assert headers is not None
+    deletions = [v for k, v in headers if k == "Set-Cookie"]
+    assert len(deletions) == MAX_WITHDRAWALS  # a browser holds ~180 cookies per site
+    # A consent placed after what the middleware reads counts as none: fail closed.
+    late = "; ".join(
+        [*(f"x{i}=1" for i in range(MAX_COOKIES)), f"{CONSENT_COOKIE}={token(['statistics'])}"]
+    )
+    assert not g.read_request(late, None).consent.allows("statistics")

@@ -154,3 +154,38 @@ def test_get_consent_without_the_middleware() -> None:
 
     app = Starlette(routes=[Route("/", view)])
     assert TestClient(app).get("/").text == "checked"
+
+
+# -- security round 2 through Starlette's own responses and TestClient -------------------
+
+
+async def odd_headers(request: Request) -> PlainTextResponse:
+    response = PlainTextResponse("ok")
+    response.raw_headers.append(("set-cookie", "ads=str"))  # type: ignore[arg-type]
+    response.raw_headers.append((b"set-cookie", bytearray(b"_pk_id.1=ba")))  # type: ignore[arg-type]
+    response.raw_headers.append((b"set-cookie ", b"ads=smuggled"))
+    response.raw_headers.append((b"set-cookie", b"ads=1; Max-Age=0; Max-Age=abc"))
+    response.set_cookie("sessionid", "s")
+    return response
+
+
+def test_odd_header_spellings_are_judged_not_crashed() -> None:
+    app = Starlette(routes=[Route("/", odd_headers)], middleware=[GUARD])
+    with TestClient(app) as client:
+        response = client.get("/", headers={"Cookie": "ads=old"})
+    assert response.status_code == 200
+    cookies = response.headers.get_list("set-cookie")
+    assert [c.partition(";")[0] for c in cookies] == ["sessionid=s", "ads="]
+    assert "Max-Age=0" in cookies[1] and "Path=/shop" in cookies[1]
+
+
+async def deleting_socket(websocket: WebSocket) -> None:
+    await websocket.accept(headers=[(b"set-cookie", b"ads=1; Max-Age=0; Max-Age=+100")])
+    await websocket.close()
+
+
+def test_a_websocket_disguised_deletion_is_removed() -> None:
+    app = Starlette(routes=[WebSocketRoute("/ws", deleting_socket)], middleware=[GUARD])
+    with TestClient(app) as client, client.websocket_connect("/ws") as ws:
+        accepted = ws.extra_headers  # type: ignore[attr-defined]
+        assert not [v for k, v in accepted if k.lower() == b"set-cookie"]

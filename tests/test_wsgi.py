@@ -250,3 +250,61 @@ def test_environ_carries_the_consent_the_app_reads() -> None:
     assert not consent.allows("marketing")  # Sec-GPC applied
     assert not consent.allows("preferences")
     assert consent.has_consent
+
+
+# -- security round 2: what a server writing headers verbatim would let through --------
+
+
+def test_a_set_cookie_appended_after_start_response_never_leaves() -> None:
+    # wsgiref keeps the list start_response receives and writes it later.
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        headers = [("Content-Type", "text/plain"), REQUIRED]
+        start_response("200 OK", headers)
+        headers.append(("Set-Cookie", "_pk_id.1=late"))
+        headers.append(("set-cookie", "ads=late; Max-Age=3600"))
+        return [b"ok"]
+
+    output, _ = serve(guard(app))
+    lines = header_lines(output)
+    assert "Set-Cookie: sessionid=s" in lines
+    assert not any("late" in line for line in lines)
+
+
+def test_a_header_entry_changed_after_start_response_never_leaves() -> None:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        entry = ["Set-Cookie", "sessionid=s"]
+        start_response("200 OK", [("Content-Type", "text/plain"), entry])
+        entry[1] = "_pk_id.1=swapped"  # a list entry, mutated once judged
+        return [b"ok"]
+
+    assert not any("swapped" in line for line in header_lines(serve(guard(app))[0]))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ("Set-Cookie", "sessionid=s\r\nSet-Cookie: _pk_id.1=x"),
+        ("Set-Cookie", "sessionid=s\nSet-Cookie: _pk_id.1=x"),
+        ("Set-Cookie", "sessionid=s\rSet-Cookie: _pk_id.1=x"),
+        ("X-Note", "1\r\nSet-Cookie: _pk_id.1=x"),
+        ("X-Note\r\nSet-Cookie", "_pk_id.1=x"),
+        ("Set-Cookie ", "_pk_id.1=x"),
+        ("Set-Cookie\t", "_pk_id.1=x"),
+        ("Set-Cookie:", "_pk_id.1=x"),
+    ],
+)
+def test_no_line_a_browser_reads_as_a_refused_set_cookie_leaves(header: tuple[str, str]) -> None:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain"), header])
+        return [b"ok"]
+
+    output, _ = serve(guard(app))
+    assert b"_pk_id" not in output.partition(b"\r\n\r\n")[0]
+
+
+def test_a_smuggled_set_cookie_name_that_is_allowed_leaves_as_set_cookie() -> None:
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response("200 OK", [("Set-Cookie ", "sessionid=s; Path=/")])
+        return [b"ok"]
+
+    assert "Set-Cookie: sessionid=s; Path=/" in header_lines(serve(guard(app))[0])

@@ -25,8 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import endpoint
 from .endpoint import ConsentEvent, EndpointRequest
-from .guard import BYTES_HEADERS, Guard, GuardOptions
+from .guard import Guard, GuardOptions
 from .registry import Registry
+from .response import BYTES_HEADERS, rewrite
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -95,8 +96,12 @@ class CookieGuardMiddleware:
             if message["type"] in _HEADER_MESSAGES:
                 sent = message.get("headers") or ()
                 if not isinstance(sent, (list, tuple)):  # a one-shot iterable is read once
-                    sent = message["headers"] = list(sent)
-                filtered = guard.filter_headers(sent, state, BYTES_HEADERS)
+                    try:
+                        sent = list(sent)
+                    except TypeError:  # not headers at all: none leave
+                        sent = []
+                    message["headers"] = sent
+                filtered = rewrite(guard, sent, state, BYTES_HEADERS)
                 if filtered is not None:
                     message["headers"] = filtered
             return send(message)

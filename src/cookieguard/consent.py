@@ -16,6 +16,8 @@ from typing import Any
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
+from ._cache import BoundedCache
+
 __all__ = ["DEFAULT_MAX_AGE", "Consent", "ConsentCodec"]
 
 #: Six months (182 days), the longest most European regulators accept for a consent.
@@ -30,6 +32,7 @@ _MAX_TOKEN_LENGTH = 2048
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.]+")
 # Decoded consents kept per codec, so the HMAC runs once per distinct cookie value.
 _CACHE_SIZE = 4096
+_CACHE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,9 @@ class ConsentCodec:
             salt=_SALT,
             serializer_kwargs={"separators": (",", ":")},
         )
-        self._cache: dict[str, tuple[Consent, float]] = {}
+        self._cache: BoundedCache[str, tuple[Consent, float]] = BoundedCache(
+            _CACHE_SIZE, _CACHE_BYTES, size=_entry_size
+        )
 
     def dumps(self, consent: Consent) -> str:
         """A signed, cookie-safe value (``A-Za-z0-9_-.`` only) for ``consent``."""
@@ -112,13 +117,7 @@ class ConsentCodec:
         return verified
 
     def _remember(self, value: str, consent: Consent) -> None:
-        cache = self._cache
-        if len(cache) >= _CACHE_SIZE:
-            try:  # drop the oldest entry; another thread may be doing the same
-                del cache[next(iter(cache))]
-            except (KeyError, RuntimeError, StopIteration):
-                pass
-        cache[value] = (consent, consent.given_at.timestamp())
+        self._cache.put(value, (consent, consent.given_at.timestamp()))
 
     def _verify(self, value: str) -> Consent | None:
         try:
@@ -128,6 +127,12 @@ class ConsentCodec:
         except (BadData, ValueError, TypeError, RecursionError, UnicodeError):
             return None
         return _consent_from(payload, signed_at)
+
+
+def _entry_size(value: str, entry: tuple[Consent, float]) -> int:
+    """Bytes a remembered consent holds, roughly: the token, the names, the id, the objects."""
+    consent = entry[0]
+    return len(value) + 400 + sum(len(c) + 64 for c in consent.granted)
 
 
 def _consent_from(payload: Any, signed_at: datetime) -> Consent | None:

@@ -26,7 +26,8 @@ from werkzeug.urls import iri_to_uri
 
 from . import assets
 from .consent import Consent, new_consent
-from .guard import TEXT_HEADERS, Guard, RequestConsent, is_gpc, logger, parse_cookies
+from .guard import Guard, RequestConsent, first_value, is_gpc, logger, parse_cookies
+from .response import TEXT_HEADERS, rewrite
 
 __all__ = ["MAX_BODY", "EndpointRequest", "EndpointResponse", "handle", "own_paths"]
 
@@ -153,7 +154,7 @@ def _save(
     # consent deletes the cookies it covered in this very response.
     cookies = parse_cookies(request.headers.get("cookie", ""))
     state = guard.state_for(
-        guard.consent_from(consent, is_gpc(request.headers.get("sec-gpc"))), cookies.keys()
+        guard.consent_from(consent, is_gpc(request.headers.get("sec-gpc"))), cookies
     )
     body = _describe(guard, consent, state.consent)
     if is_json or _prefers_json(request.headers.get("accept", "")):
@@ -162,10 +163,10 @@ def _save(
         nxt = fields.get("next") or MultiDict(_query(request.query_string)).get("next") or "/"
         response = EndpointResponse(303, [("Location", safe_next(nxt)), _NO_STORE], b"")
     response.headers.append(("Set-Cookie", _consent_cookie(guard, token, request.scheme)))
-    headers = guard.filter_headers(response.headers, state, TEXT_HEADERS)
+    headers = rewrite(guard, response.headers, state, TEXT_HEADERS)
     if on_consent is not None:
         try:
-            previous = guard.codec.loads(cookies.get(guard.cookie_name))
+            previous = guard.codec.loads(first_value(cookies, guard.cookie_name))
             on_consent(ConsentEvent(consent, action, request, state.consent, previous))
         except Exception:  # a failing consent log must not undo the visitor's choice
             logger.exception("on_consent callback failed for consent %s", consent.consent_id)

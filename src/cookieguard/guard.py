@@ -1,11 +1,13 @@
 """The framework-neutral core: one place decides whether a cookie passes.
 
 :class:`Guard` holds a registry, a consent codec and the middleware's options.
-The WSGI and ASGI adapters ask it three things, each a plain function of its
-inputs: what the visitor consented to (:meth:`Guard.read_request`), which
-``Set-Cookie`` headers of a response may pass (:meth:`Guard.filter_headers`),
-and, with ``clean_request``, which request cookies the application may see
-(:meth:`Guard.clean_cookie_header`). All three go through :meth:`Guard.decide`.
+The WSGI and ASGI adapters ask it what the visitor consented to
+(:meth:`Guard.read_request`), which response headers may leave
+(:func:`cookieguard.response.rewrite`, also :meth:`Guard.filter_headers`) and,
+with ``clean_request``, which request cookies the application may see
+(:meth:`Guard.clean_cookie_header`). All of them go through :meth:`Guard.decide`.
+``Set-Cookie`` values are read by :mod:`cookieguard.setcookie` only, the
+request's ``Cookie`` header by :mod:`cookieguard.cookieheader` only.
 """
 
 from __future__ import annotations
@@ -16,16 +18,17 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from operator import methodcaller
-from typing import Generic, Literal, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 
-from werkzeug.datastructures import MultiDict
-from werkzeug.http import dump_cookie, parse_cookie, parse_date
-from werkzeug.sansio.http import parse_cookie as parse_cookie_text
-
+from . import cookieheader
+from ._cache import BoundedCache, memoize
 from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
+from .cookieheader import Pair
 from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
+from .setcookie import deletion, is_deletion, is_writable_name, set_cookie_name
+
+if TYPE_CHECKING:
+    from .response import HeaderKind
 
 __all__ = [
     "Guard",
@@ -45,104 +48,43 @@ Reason = Literal[
     "consent-cookie", "required", "deletion", "granted", "unknown", "not-granted", "gpc"
 ]
 
-# A cookie-name is an RFC 9110 token; we only ever write deletions for such names.
+# A cookie-name is an RFC 9110 token; the consent cookie's name must be one.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HTTP_WS = " \t"
-# The attributes that can make a Set-Cookie a deletion (RFC 6265bis 5.7: an attribute is
-# what follows a ";", its name runs to the first "=", both trimmed of spaces and tabs).
-_EXPIRY_ATTRIBUTE = re.compile(r";[ \t]*(max-age|expires)[ \t]*=([^;]*)", re.ASCII | re.I)
-# Report each undeclared name once, but do not let a misbehaving app grow the set forever.
-_MAX_REPORTED_UNKNOWN = 10_000
-# Per-guard memories of pure answers (see read_request and decide), bounded: what a
-# client sends can fill them, never grow them.
-_CACHE_SIZE = 4096
+#: Deletions added to one response for cookies the request carries: a browser keeps
+#: about 180 cookies per site, so a request carrying more was not sent by one.
+MAX_WITHDRAWALS = 180
+# Memories of pure answers, bounded in entries and bytes: what a client sends can
+# fill them, never grow them (see docs/performance.md for the figures).
+_STATES = 4096  # remembered request states, per GPC answer
+_STATES_BYTES = 8 * 1024 * 1024
 _MAX_CACHED_HEADER = 4096
-_MAX_CACHED_ATTRIBUTES = 512
-# Verdict tables: one per combination of categories seen, each with a bounded list of names.
-_MAX_TABLES = 64
-_TABLE_SIZE = 512
+_MAX_TABLES = 32  # verdict tables: one per combination of categories seen
+_TABLE_SIZE = 1024
+_TABLE_BYTES = 128 * 1024
+_MAX_CACHED_NAME = 256
+_REPORTED = 10_000  # undeclared names reported once each
+_REPORTED_BYTES = 1024 * 1024
 
-
-# Header text as an adapter has it: str (WSGI) or bytes (ASGI).
 H = TypeVar("H", str, bytes)
 
 
-def set_cookie_name(header_value: str) -> str:
-    """The cookie name of a ``Set-Cookie`` value, as RFC 6265bis (5.7) reads it.
-
-    The name-value pair runs up to the first ``;``; without ``=`` the name is
-    empty; otherwise it is the text before the first ``=``, with spaces and tabs
-    (and nothing else) stripped. Names are compared case-sensitively.
-    """
-    spelled, eq, _ = header_value.partition("=")
-    return _name_as_spelled(spelled, ";", _HTTP_WS) if eq else ""
+def parse_cookies(cookie_header: str) -> list[Pair]:
+    """The pairs of a request's ``Cookie`` header (see :mod:`cookieguard.cookieheader`)."""
+    return cookieheader.read(cookie_header)
 
 
-def _name_as_spelled(spelled: H, semicolon: H, whitespace: H) -> H:
-    """The cookie name of a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``.
-
-    That text trimmed of spaces and tabs, unless a ``;`` comes first: then the
-    name-value pair has no ``=``, and the name is empty.
-    """
-    return spelled[:0] if semicolon in spelled else spelled.strip(whitespace)
-
-
-def parse_cookies(cookie_header: str) -> MultiDict[str, str]:
-    """The cookies of a request's ``Cookie`` header (a latin-1 string, as WSGI has it).
-
-    Werkzeug's ``parse_cookie`` reads the header as UTF-8 and raises on other
-    bytes; such a header is read as it comes instead, so it is never an error.
-    """
-    try:
-        return parse_cookie(cookie_header)
-    except UnicodeError:
-        return parse_cookie_text(cookie_header)
+def first_value(pairs: Iterable[Pair], name: str) -> str | None:
+    """The (unquoted) value of the first pair called ``name``, as Werkzeug would give it."""
+    for pair in pairs:
+        if pair.name == name:
+            return pair.unquoted
+    return None
 
 
 def is_gpc(header_value: str | None) -> bool:
     """True for a ``Sec-GPC: 1`` request header (Global Privacy Control)."""
     return header_value is not None and header_value.strip(_HTTP_WS) == "1"
-
-
-def is_deletion(header_value: str, now: float | None = None) -> bool:
-    """True when a ``Set-Cookie`` value deletes its cookie.
-
-    That is a ``Max-Age`` of zero or less or, with no valid ``Max-Age``, an
-    ``Expires`` date in the past. ``Max-Age`` wins, and the last valid
-    occurrence of an attribute wins, as in RFC 6265.
-    """
-    by_max_age, dates = _expiry_attributes(header_value)
-    if by_max_age is not None:
-        return by_max_age
-    return _expired(dates, time.time() if now is None else now)
-
-
-def _expiry_attributes(header_value: str) -> tuple[bool | None, list[str]]:
-    """What the last valid ``Max-Age`` says (None: there is none), and the ``Expires`` values.
-
-    Dates are only collected here: parsing them is slow, and needed only when no
-    ``Max-Age`` decides.
-    """
-    by_max_age: bool | None = None
-    dates: list[str] = []
-    for key, value in _EXPIRY_ATTRIBUTE.findall(header_value):
-        value = value.strip(_HTTP_WS)
-        if key[0] in "mM":  # Max-Age, not Expires
-            digits = value[1:] if value.startswith("-") else value
-            if digits.isascii() and digits.isdigit():
-                by_max_age = value.startswith("-") or not digits.strip("0")
-        else:
-            dates.append(value)
-    return by_max_age, dates
-
-
-def _expired(dates: list[str], now: float) -> bool:
-    """True when the last valid date of ``dates`` is not after ``now``."""
-    for value in reversed(dates):
-        date = parse_date(value)
-        if date is not None:
-            return date.timestamp() <= now
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,9 +134,19 @@ class Verdicts:
     ``"a"`` and ``b"a"`` are never compared).
     """
 
-    names: dict[str, Verdict] = field(default_factory=dict)
-    text: dict[str, Verdict] = field(default_factory=dict)
-    raw: dict[bytes, Verdict] = field(default_factory=dict)
+    names: BoundedCache[str, Verdict] = field(default_factory=lambda: _table())
+    text: BoundedCache[str, Verdict] = field(default_factory=lambda: _table())
+    raw: BoundedCache[bytes, Verdict] = field(default_factory=lambda: _table())
+
+
+def _table() -> BoundedCache[K, Verdict]:
+    return BoundedCache(_TABLE_SIZE, _TABLE_BYTES, max_item_bytes=_MAX_CACHED_NAME + 128)
+
+
+K = TypeVar("K", str, bytes)
+
+#: A cookie to withdraw: its name (UTF-8 read), its declaration, its name's bytes as text.
+Withdrawal = tuple[str, Cookie, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +155,7 @@ class RequestState:
 
     consent: RequestConsent
     # Cookies the request carries whose category is not allowed now, with their declaration.
-    withdrawals: tuple[tuple[str, Cookie], ...] = ()
+    withdrawals: tuple[Withdrawal, ...] = ()
     # The guard's verdicts for this consent, found once for every response to the request.
     verdicts: Verdicts = field(default_factory=Verdicts, compare=False, repr=False)
 
@@ -212,55 +164,23 @@ class RequestState:
 _Remembered = tuple[RequestState, float, float]
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderKind(Generic[H]):
-    """How an adapter spells headers: ``str`` pairs (WSGI) or ``bytes`` pairs (ASGI).
-
-    ``set_cookie`` and ``vary`` are lower-case, to match names case-insensitively;
-    headers the middleware adds are written as ``add_set_cookie`` / ``add_vary``.
-    ``deletions`` remembers, by the attributes of a ``Set-Cookie`` (what follows
-    its first ``;``), whether they make it a deletion, when no ``Expires`` date
-    decides: an application writes the same attributes for a cookie response after
-    response, whatever the value, and only a date makes the answer change with time.
-    """
-
-    set_cookie: H
-    vary: H
-    decode: Callable[[H], str]
-    encode: Callable[[str], H]
-    add_set_cookie: H
-    add_vary: H
-    semicolon: H
-    equals: H
-    whitespace: H
-    table: Callable[[Verdicts], dict[H, Verdict]]
-    deletions: dict[H, bool] = field(default_factory=dict, compare=False, repr=False)
+def _state_size(key: str, remembered: _Remembered) -> int:
+    return len(key) + 256 + sum(96 + 2 * len(w[0]) for w in remembered[0].withdrawals)
 
 
-def _text_table(verdicts: Verdicts) -> dict[str, Verdict]:
-    return verdicts.text
+def withdrawal_text(raw_name: str, declared: Cookie) -> str:
+    """The deleting ``Set-Cookie`` of a withdrawal: the name's bytes, where the registry says."""
+    prefix = "__Host-" if raw_name.startswith("__Host-") else ""
+    if not prefix and raw_name.startswith("__Secure-"):
+        prefix = "__Secure-"
+    if raw_name.isascii():  # the attributes depend on the declaration and the prefix only
+        return raw_name + _deletion_attributes(prefix, declared)
+    return deletion(raw_name, path=declared.path, domain=declared.domain)
 
 
-def _raw_table(verdicts: Verdicts) -> dict[bytes, Verdict]:
-    return verdicts.raw
-
-
-TEXT_HEADERS: HeaderKind[str] = HeaderKind(
-    "set-cookie", "vary", str, str, "Set-Cookie", "Vary", ";", "=", _HTTP_WS, _text_table
-)
-# ASGI asks for lower-case header names.
-BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
-    b"set-cookie",
-    b"vary",
-    methodcaller("decode", "latin-1"),
-    lru_cache(maxsize=_CACHE_SIZE)(methodcaller("encode", "latin-1")),  # the same few values
-    b"set-cookie",
-    b"vary",
-    b";",
-    b"=",
-    _HTTP_WS.encode(),
-    _raw_table,
-)
+@memoize(1024, 512 * 1024)  # one per declaration: what follows the name in its deletion
+def _deletion_attributes(prefix: str, declared: Cookie) -> str:
+    return deletion(f"{prefix}x", path=declared.path, domain=declared.domain)[len(prefix) + 1 :]
 
 
 class GuardOptions(TypedDict, total=False):
@@ -297,7 +217,9 @@ class Guard:
     allowed_origins: frozenset[str] = frozenset()
     secure: bool | None = None
     on_violation: Callable[[Verdict], object] | None = None
-    _reported_unknown: set[str] = field(default_factory=set, init=False, repr=False)
+    _reported_unknown: BoundedCache[str, bool] = field(
+        default_factory=lambda: BoundedCache(_REPORTED, _REPORTED_BYTES), init=False, repr=False
+    )
     _no_consent: RequestConsent = field(init=False, repr=False)
     _gpc_categories: frozenset[str] = field(init=False, repr=False)
     # The state of a request without cookies, without and with Sec-GPC: no allocation.
@@ -306,12 +228,12 @@ class Guard:
     # A removal reaches more than logger.debug: report_only logs it, on_violation hears it.
     _always_report: bool = field(init=False, repr=False)
     # Without and with GPC: Cookie header -> (its state, the time span the state holds for).
-    _states: tuple[dict[str, _Remembered], dict[str, _Remembered]] = field(
-        default_factory=lambda: ({}, {}), init=False, repr=False
+    _states: tuple[BoundedCache[str, _Remembered], BoundedCache[str, _Remembered]] = field(
+        default_factory=lambda: (_state_cache(), _state_cache()), init=False, repr=False
     )
     # (allowed, GPC-blocked categories) -> the verdicts made for that consent.
-    _verdict_tables: dict[tuple[frozenset[str], frozenset[str]], Verdicts] = field(
-        default_factory=dict, init=False, repr=False
+    _verdict_tables: BoundedCache[tuple[frozenset[str], frozenset[str]], Verdicts] = field(
+        default_factory=lambda: BoundedCache(_MAX_TABLES, 1 << 40), init=False, repr=False
     )
 
     @classmethod
@@ -400,40 +322,64 @@ class Guard:
             state, valid_from, valid_until = remembered
             if valid_from <= time.time() <= valid_until:
                 return state
-        cookies = parse_cookies(cookie_header)
-        value = cookies.get(self.cookie_name)
+        pairs = cookieheader.read(cookie_header)
+        value = first_value(pairs, self.cookie_name)
         decoded = self.codec.loads(value)
-        state = self.state_for(self.consent_from(decoded, gpc), cookies.keys())
+        state = self.state_for(self.consent_from(decoded, gpc), pairs)
         if len(cookie_header) <= _MAX_CACHED_HEADER:
             if decoded is not None:
                 signed_at = decoded.given_at.timestamp()
-                _remember(states, cookie_header, (state, signed_at, signed_at + self.codec.max_age))
+                states.put(cookie_header, (state, signed_at, signed_at + self.codec.max_age))
             elif value is None:
-                _remember(states, cookie_header, (state, -math.inf, math.inf))
+                states.put(cookie_header, (state, -math.inf, math.inf))
             # A consent value that fails is read again next time: one signed by a
             # server whose clock runs ahead becomes valid in a moment.
         return state
 
-    def state_for(self, consent: RequestConsent, cookie_names: Iterable[str]) -> RequestState:
-        """The request state for ``consent`` when the request carries ``cookie_names``."""
-        withdrawals = []
-        for name in dict.fromkeys(cookie_names):
-            if not self.decide(name, consent).allowed:
+    def state_for(self, consent: RequestConsent, pairs: Iterable[Pair]) -> RequestState:
+        """The request state for ``consent`` when the request carries the cookies ``pairs``.
+
+        Every cookie of a category not allowed now is withdrawn (rule 6), its name
+        written byte for byte, whatever its spelling, up to :data:`MAX_WITHDRAWALS`.
+        """
+        withdrawals: dict[str, Withdrawal] = {}
+        verdicts = self.verdicts_for(consent)
+        table = verdicts.names
+        for pair in pairs:
+            if pair.raw in withdrawals:
+                continue
+            # Not remembered: these names come once per Cookie header, whose state is.
+            name = pair.name
+            verdict = table.get(name)
+            declared = None
+            if verdict is None:
                 declared = self.registry.lookup(name)
-                if declared is not None and _TOKEN.fullmatch(name):
-                    withdrawals.append((name, declared))
-        return RequestState(consent, tuple(withdrawals), self.verdicts_for(consent))
+                verdict = self._decide(name, consent, declared)
+            if verdict.allowed or verdict.category is None or not is_writable_name(pair.raw):
+                continue
+            if declared is None:
+                declared = self.registry.lookup(name)
+            if declared is not None:
+                withdrawals[pair.raw] = (pair.name, declared, pair.raw)
+                if len(withdrawals) >= MAX_WITHDRAWALS:
+                    break
+        return RequestState(consent, tuple(withdrawals.values()), verdicts)
 
     def clean_cookie_header(self, cookie_header: str, consent: RequestConsent) -> str:
-        """The request's ``Cookie`` header without the cookies the response could not set now."""
+        """The request's ``Cookie`` header without the cookies the response could not set now.
+
+        Rebuilt from the pairs :mod:`cookieguard.cookieheader` reads unambiguously:
+        a pair another parser could split or strip differently is dropped, whatever
+        its name (fail closed), as is everything after
+        :data:`~cookieguard.cookieheader.MAX_COOKIES` pairs.
+        """
         if self.report_only:
             return cookie_header
-        kept = []
-        for pair in cookie_header.split(";"):
-            name = pair.partition("=")[0].strip(_HTTP_WS)
-            if name and self.decide(name, consent).allowed:
-                kept.append(pair.strip(_HTTP_WS))
-        return "; ".join(kept)
+        return "; ".join(
+            f"{pair.raw}={pair.value}"
+            for pair in cookieheader.read(cookie_header)
+            if pair.clean and self.decide(pair.name, consent).allowed
+        )
 
     # -- the decision ----------------------------------------------------------
 
@@ -442,8 +388,7 @@ class Guard:
         table = self.verdicts_for(consent).names
         verdict = table.get(name)
         if verdict is None:
-            verdict = self._decide(name, consent)
-            _remember(table, name, verdict, _TABLE_SIZE)
+            verdict = table.put(name, self._decide(name, consent))
         return verdict
 
     def verdicts_for(self, consent: RequestConsent) -> Verdicts:
@@ -451,14 +396,18 @@ class Guard:
         key = (consent.allowed, consent.gpc_blocked)
         verdicts = self._verdict_tables.get(key)
         if verdicts is None:
-            verdicts = Verdicts()
-            _remember(self._verdict_tables, key, verdicts, _MAX_TABLES)
+            verdicts = self._verdict_tables.put(key, Verdicts())
         return verdicts
 
-    def _decide(self, name: str, consent: RequestConsent) -> Verdict:
+    def _decide(
+        self, name: str, consent: RequestConsent, declared: Cookie | None = None
+    ) -> Verdict:
         if name == self.cookie_name:
             return Verdict(name, self.registry.consent_category, True, "consent-cookie")
-        category = self.registry.category_of(name) if name else None
+        if declared is not None:
+            category: str | None = declared.category
+        else:
+            category = self.registry.category_of(name) if name else None
         if category is None:
             return Verdict(name, None, self.unknown == "allow", "unknown")
         if consent.allows(category):
@@ -468,13 +417,6 @@ class Guard:
             name, category, False, "gpc" if category in consent.gpc_blocked else "not-granted"
         )
 
-    def judge(self, set_cookie: str, consent: RequestConsent) -> Verdict:
-        """:meth:`decide` for one ``Set-Cookie`` value; deletions always pass."""
-        verdict = self.decide(set_cookie_name(set_cookie), consent)
-        if not verdict.allowed and is_deletion(set_cookie):
-            return Verdict(verdict.name, verdict.category, True, "deletion")
-        return verdict
-
     # -- the response ----------------------------------------------------------
 
     def filter_headers(
@@ -482,102 +424,11 @@ class Guard:
     ) -> list[tuple[H, H]] | None:
         """The response headers to send, or None when they pass unchanged.
 
-        Removes the ``Set-Cookie`` headers the visitor did not consent to, appends
-        deletions for withdrawn cookies and, when it changed anything, a ``Vary``
-        so that no cache serves one visitor's cookies to another.
+        See :func:`cookieguard.response.rewrite`, which this calls.
         """
-        # The hot path of every response: the same steps as judge(), with each
-        # verdict looked up by the raw text before the "=", decoded only the first time.
-        set_cookie, equals = kind.set_cookie, kind.equals
-        withdrawals = state.withdrawals
-        table: dict[H, Verdict] | None = None
-        removed: list[tuple[H, H]] | None = None  # in the order they came
-        # With withdrawals, the names the application sets (or deletes) itself.
-        kept_names: set[str] | None = set() if withdrawals else None
-        for header in headers:
-            key = header[0]
-            if key != set_cookie and (len(key) != 10 or key.lower() != set_cookie):
-                continue
-            if table is None:
-                table = kind.table(state.verdicts)
-            value = header[1]
-            spelled, eq, _ = value.partition(equals)
-            if not eq:  # no "=": the name is empty
-                spelled = spelled[:0]
-            verdict = table.get(spelled)
-            if verdict is None:
-                verdict = self._judge_spelling(spelled, state.consent, kind)
-                _remember(table, spelled, verdict, _TABLE_SIZE)
-            if verdict.allowed and verdict.category is not None:  # declared and consented
-                if kept_names is not None:
-                    kept_names.add(verdict.name)
-                continue
-            if not verdict.allowed:
-                if self._deletes(value, kind):
-                    verdict = Verdict(verdict.name, verdict.category, True, "deletion")
-                    if verdict.category is None:
-                        self._report(verdict)  # unknown names are reported even when deleted
-                else:
-                    if (
-                        verdict.category is None
-                        or self._always_report
-                        or logger.isEnabledFor(logging.DEBUG)
-                    ):  # otherwise the report is a disabled logger.debug: skip the calls
-                        self._report(verdict)
-                    if not self.report_only:
-                        if removed is None:
-                            removed = []
-                        removed.append(header)
-                        continue
-            else:
-                self._report(verdict)  # kept, with unknown="allow"
-            if kept_names is not None:
-                kept_names.add(verdict.name)
-        if removed is None and kept_names is None:
-            return None
-        kept = list(headers)
-        position = 0
-        for header in removed or ():  # each search starts where the last one ended: linear
-            position = kept.index(header, position)  # equal headers have equal verdicts
-            del kept[position]
-        changed = removed is not None
-        for withdrawn, declared in withdrawals:
-            if kept_names is not None and withdrawn in kept_names:
-                continue  # the application sets or deletes it itself
-            self._report(Verdict(withdrawn, declared.category, False, "not-granted"))
-            if not self.report_only:
-                kept.append((kind.add_set_cookie, kind.encode(_deletion(withdrawn, declared))))
-                changed = True
-        if not changed:
-            return None
-        vary = kind.vary
-        existing: list[str] | None = None
-        for k, v in kept:  # a plain loop: most responses have no Vary
-            if len(k) == 4 and k.lower() == vary:
-                existing = [] if existing is None else existing
-                existing.append(kind.decode(v))
-        to_add = self._vary if existing is None else self._vary_to_add(existing)
-        if to_add:
-            kept.append((kind.add_vary, kind.encode(to_add)))
-        return kept
+        from .response import rewrite
 
-    def _judge_spelling(self, spelled: H, consent: RequestConsent, kind: HeaderKind[H]) -> Verdict:
-        """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``."""
-        name = _name_as_spelled(spelled, kind.semicolon, kind.whitespace)
-        return self.decide(kind.decode(name), consent)
-
-    def _deletes(self, value: H, kind: HeaderKind[H]) -> bool:
-        """:func:`is_deletion`, remembered by the attributes unless an ``Expires`` decides."""
-        attributes = value.partition(kind.semicolon)[2]
-        deletes = kind.deletions.get(attributes)
-        if deletes is None:
-            by_max_age, dates = _expiry_attributes(kind.decode(value))
-            if by_max_age is None and dates:  # an Expires date: the answer changes with time
-                return _expired(dates, time.time())
-            deletes = bool(by_max_age)
-            if len(attributes) <= _MAX_CACHED_ATTRIBUTES:
-                _remember(kind.deletions, attributes, deletes)
-        return deletes
+        return rewrite(self, headers, state, kind)
 
     def _vary_to_add(self, existing: list[str]) -> str:
         present = {t.strip(_HTTP_WS).lower() for v in existing for t in v.split(",")}
@@ -589,8 +440,8 @@ class Guard:
     def _report(self, verdict: Verdict) -> None:
         if verdict.category is None:
             reported = self._reported_unknown
-            if verdict.name not in reported and len(reported) < _MAX_REPORTED_UNKNOWN:
-                reported.add(verdict.name)
+            if verdict.name not in reported:
+                reported.put(verdict.name, True)
                 logger.warning(
                     "undeclared cookie %r set by the application (%s); declare it in the registry",
                     verdict.name,
@@ -617,30 +468,5 @@ class Guard:
                 logger.exception("on_violation callback failed for cookie %r", verdict.name)
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-def _remember(cache: dict[K, V], key: K, value: V, size: int | None = None) -> None:
-    """Store in a bounded cache (``_CACHE_SIZE`` unless told), dropping the oldest entry."""
-    if len(cache) >= (size or _CACHE_SIZE):
-        try:  # another thread may be dropping it too
-            del cache[next(iter(cache))]
-        except (KeyError, RuntimeError, StopIteration):
-            pass
-    cache[key] = value
-
-
-@lru_cache(maxsize=_CACHE_SIZE)  # the same few withdrawals, response after response
-def _deletion(name: str, declared: Cookie) -> str:
-    """A ``Set-Cookie`` value that deletes ``name`` where the registry says it lives."""
-    host_only = name.startswith("__Host-")
-    return dump_cookie(
-        name,
-        "",
-        max_age=0,
-        expires=0,
-        path="/" if host_only else declared.path,
-        domain=None if host_only else declared.domain,
-        secure=host_only or name.startswith("__Secure-"),
-    )
+def _state_cache() -> BoundedCache[str, _Remembered]:
+    return BoundedCache(_STATES, _STATES_BYTES, max_item_bytes=64 * 1024, size=_state_size)

@@ -2,13 +2,14 @@
 
 The registry is declared in code, next to the application, so that the list of
 cookies a site may set is reviewed like any other change. It is immutable and
-compiled once: exact names go into a dict, glob patterns into one regular
-expression, so a lookup costs one dict probe and at most one regex match.
+compiled once: exact names go into a dict; glob patterns are indexed by the
+literal text before their first ``*``, and each candidate is matched by
+:func:`glob_match`, in time linear in the name's length whatever the glob (no
+backtracking regular expression: a request's cookie names are the client's).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -16,9 +17,6 @@ __all__ = ["DEFAULT_CONSENT_COOKIE", "Category", "Cookie", "Registry"]
 
 #: The name of the consent cookie unless the middleware is told otherwise.
 DEFAULT_CONSENT_COOKIE = "cookies_preferences"
-# Glob answers remembered per registry: a site sets the same few names over and over,
-# and one regex over hundreds of patterns costs microseconds per name.
-_MATCH_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -72,9 +70,29 @@ class Cookie:
         return "*" in self.name
 
 
-def _glob_to_regex(glob: str) -> str:
-    """``*`` matches any run of characters; every other character is literal."""
-    return ".*".join(re.escape(part) for part in glob.split("*"))
+def glob_match(segments: tuple[str, ...], name: str) -> bool:
+    """Whether ``name`` matches the glob whose text between ``*`` is ``segments``.
+
+    ``*`` matches any run of characters, every other character is literal. The
+    first segment must start the name and the last end it; the middle ones are
+    found left to right, each at its first place after the previous one (for
+    ``*``-only globs the leftmost match is always a right choice), so the cost
+    is a few ``str.find`` over the name: linear, never backtracking.
+    """
+    first, last = segments[0], segments[-1]
+    if len(segments) == 1:
+        return name == first
+    end = len(name) - len(last)
+    if end < len(first) or not name.startswith(first) or not name.endswith(last):
+        return False
+    position = len(first)
+    for middle in segments[1:-1]:
+        if middle:
+            position = name.find(middle, position, end)
+            if position < 0:
+                return False
+            position += len(middle)
+    return True
 
 
 @dataclass(frozen=True)
@@ -97,9 +115,12 @@ class Registry:
     _categories: dict[str, Category] = field(init=False, repr=False, compare=False)
     _exact: dict[str, Cookie] = field(init=False, repr=False, compare=False)
     _patterns: tuple[Cookie, ...] = field(init=False, repr=False, compare=False)
-    _pattern_re: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    # Literal prefix (text before the first "*") -> (declaration order, segments, cookie).
+    _by_prefix: dict[str, tuple[tuple[int, tuple[str, ...], Cookie], ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    _prefix_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _required: frozenset[str] = field(init=False, repr=False, compare=False)
-    _matched: dict[str, Cookie | None] = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
@@ -146,22 +167,17 @@ class Registry:
                 patterns.append(cookie)
             elif exact.setdefault(cookie.name, cookie) is not cookie:
                 raise ValueError(f"cookie {cookie.name!r} is declared twice")
-        # One alternation, tried left to right: the first pattern declared wins.
-        pattern_re = (
-            re.compile(
-                "|".join(f"({_glob_to_regex(c.name)})" for c in patterns),
-                re.DOTALL,
-            )
-            if patterns
-            else None
-        )
+        by_prefix: dict[str, list[tuple[int, tuple[str, ...], Cookie]]] = {}
+        for order, cookie in enumerate(patterns):
+            segments = tuple(cookie.name.split("*"))
+            by_prefix.setdefault(segments[0], []).append((order, segments, cookie))
         set_ = object.__setattr__
         set_(self, "_categories", by_name)
         set_(self, "_exact", exact)
         set_(self, "_patterns", tuple(patterns))
-        set_(self, "_pattern_re", pattern_re)
+        set_(self, "_by_prefix", {k: tuple(v) for k, v in by_prefix.items()})
+        set_(self, "_prefix_lengths", tuple(sorted({len(k) for k in by_prefix})))
         set_(self, "_required", required)
-        set_(self, "_matched", {})
 
     # -- lookups ---------------------------------------------------------------
 
@@ -183,24 +199,30 @@ class Registry:
         return name in self._categories
 
     def lookup(self, cookie_name: str) -> Cookie | None:
-        """The declaration that covers ``cookie_name``: exact names first, then globs."""
+        """The declaration that covers ``cookie_name``: exact names first, then globs.
+
+        Nothing is remembered here: a glob costs a few ``str`` operations, and the
+        guard remembers its verdicts per consent (bounded), where names repeat.
+        """
         cookie = self._exact.get(cookie_name)
-        if cookie is not None or self._pattern_re is None or not cookie_name:
+        if cookie is not None or not self._patterns or not cookie_name:
             return cookie
-        matched = self._matched
-        try:
-            return matched[cookie_name]
-        except KeyError:
-            pass
-        match = self._pattern_re.fullmatch(cookie_name)
-        cookie = self._patterns[match.lastindex - 1] if match and match.lastindex else None
-        if len(matched) >= _MATCH_CACHE_SIZE:
-            try:  # drop the oldest answer; another thread may be doing the same
-                del matched[next(iter(matched))]
-            except (KeyError, RuntimeError, StopIteration):
-                pass
-        matched[cookie_name] = cookie
-        return cookie
+        return self._match_glob(cookie_name)
+
+    def _match_glob(self, cookie_name: str) -> Cookie | None:
+        """The first glob declared that matches: only those whose literal prefix starts the name."""
+        best: tuple[int, tuple[str, ...], Cookie] | None = None
+        by_prefix = self._by_prefix
+        for length in self._prefix_lengths:
+            if length > len(cookie_name):
+                break
+            for candidate in by_prefix.get(cookie_name[:length], ()):
+                if best is not None and candidate[0] > best[0]:
+                    break  # declared later than a match already found
+                if glob_match(candidate[1], cookie_name):
+                    best = candidate
+                    break
+        return best[2] if best is not None else None
 
     def category_of(self, cookie_name: str) -> str | None:
         """The category of ``cookie_name``, or None when the registry does not know it."""

@@ -5,6 +5,11 @@ It wraps ``start_response`` only: ``exc_info`` is forwarded, the server's
 untouched, so the server still calls its ``close()`` and ``wsgi.file_wrapper``
 keeps working. The decisions themselves are :class:`cookieguard.guard.Guard`'s.
 
+The server always gets a list of its own: wsgiref and Werkzeug's server keep the
+list ``start_response`` receives and write it later, so a ``Set-Cookie`` an
+application appended to *its* list after calling ``start_response`` would leave
+unjudged. It does not leave at all (as with gunicorn, which reads the list at once).
+
 .. code-block:: python
 
     from cookieguard.wsgi import CookieGuardMiddleware
@@ -21,8 +26,9 @@ from typing import TYPE_CHECKING
 
 from . import endpoint
 from .endpoint import ConsentEvent, EndpointRequest
-from .guard import TEXT_HEADERS, Guard, GuardOptions
+from .guard import Guard, GuardOptions
 from .registry import Registry
+from .response import TEXT_HEADERS, rewrite
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -69,8 +75,9 @@ class CookieGuardMiddleware:
         def guarded_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            filtered = guard.filter_headers(headers, state, TEXT_HEADERS)
-            return start_response(status, headers if filtered is None else filtered, exc_info)
+            filtered = rewrite(guard, headers, state, TEXT_HEADERS)
+            # A copy even when nothing changed: later appends to the app's list stay there.
+            return start_response(status, list(headers) if filtered is None else filtered, exc_info)
 
         return self.app(environ, guarded_start_response)
 

@@ -1,0 +1,305 @@
+"""The header rewrite: what of a response's headers may leave, and what is added.
+
+:func:`rewrite` is the one function both adapters (and the consent endpoint)
+call on a response's headers. It
+
+- sends no header that a browser could read as a ``Set-Cookie`` unjudged: names
+  are matched case-insensitively, and a name that is not an RFC 9110 token but
+  that a server writing headers verbatim would turn into a ``Set-Cookie`` line
+  (``"Set-Cookie "``, ``"Set-Cookie\\t"``, ``"Set-Cookie:"``) is judged as one;
+  any other name that is not a token is dropped;
+- sends no header whose name or value holds CR, LF or NUL (wsgiref and
+  Werkzeug's server write them verbatim; the browser would read a new header);
+- reads header names and values given as ``str``, ``bytes``, ``bytearray`` or
+  ``memoryview`` alike (ASGI servers accept several), and drops what is not a
+  name-value pair of text: it never raises on what an application sends;
+- removes each ``Set-Cookie`` whose cookie the visitor did not consent to and
+  replaces a deletion of such a cookie by the middleware's own canonical one
+  (:func:`cookieguard.setcookie.deletion`: empty, ``Max-Age=0``, a past
+  ``Expires``, the application's ``Path``, ``Domain``, ``Secure``,
+  ``SameSite``, ``Partitioned``), so that no disguised deletion plants a cookie;
+- appends, after every header of the application, the deletion of each cookie
+  the request carries that is not allowed now (rule 6, whatever the application
+  sent for that name), and a ``Vary`` when it changed anything.
+
+Headers are returned as ``(name, value)`` tuples of the adapter's type
+(``str`` for WSGI, ``bytes`` for ASGI).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from operator import methodcaller
+from typing import Any, Generic, TypeVar
+
+from . import setcookie
+from ._cache import BoundedCache, memoize
+from .guard import Guard, RequestState, Verdict, Verdicts, logger, withdrawal_text
+
+__all__ = ["BYTES_HEADERS", "TEXT_HEADERS", "HeaderKind", "rewrite"]
+
+H = TypeVar("H", str, bytes)
+
+# What a header name is, once classified.
+_OTHER, _SET_COOKIE, _VARY = 0, 1, 2
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HTTP_WS = " \t"
+
+
+class _Unclean(Exception):
+    """A header the fast loop cannot take as it is: normalise the list first."""
+
+
+def _text_table(verdicts: Verdicts) -> dict[str, Verdict]:
+    return verdicts.text
+
+
+def _raw_table(verdicts: Verdicts) -> dict[bytes, Verdict]:
+    return verdicts.raw
+
+
+@dataclass(frozen=True, slots=True)
+class HeaderKind(Generic[H]):
+    """How an adapter spells headers: ``str`` pairs (WSGI) or ``bytes`` pairs (ASGI).
+
+    ``names`` remembers what each header name seen is (bounded): a response's
+    names are the same few, so classifying one costs a dictionary probe.
+    """
+
+    type: type[H]
+    decode: Callable[[H], str]
+    encode: Callable[[str], H]
+    add_set_cookie: H
+    add_vary: H
+    equals: H
+    cr: H
+    lf: H
+    nul: H
+    table: Callable[[Verdicts], dict[H, Verdict]]
+    names: BoundedCache[H, int] = field(
+        default_factory=lambda: BoundedCache(1024, 256 * 1024, max_item_bytes=1024),
+        compare=False,
+        repr=False,
+    )
+
+
+TEXT_HEADERS: HeaderKind[str] = HeaderKind(
+    str, str, str, "Set-Cookie", "Vary", "=", "\r", "\n", "\0", _text_table
+)
+# ASGI asks for lower-case header names.
+BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
+    bytes,
+    methodcaller("decode", "latin-1"),
+    methodcaller("encode", "latin-1"),
+    b"set-cookie",
+    b"vary",
+    b"=",
+    b"\r",
+    b"\n",
+    b"\0",
+    _raw_table,
+)
+
+
+def rewrite(
+    guard: Guard, headers: Sequence[Any], state: RequestState, kind: HeaderKind[H]
+) -> list[tuple[H, H]] | None:
+    """The response headers to send, or None when ``headers`` may leave unchanged."""
+    try:
+        return _rewrite(guard, headers, state, kind)
+    except (_Unclean, TypeError, ValueError):
+        return _rewrite(guard, normalize(headers, kind), state, kind, normalized=True)
+
+
+def _rewrite(
+    guard: Guard,
+    headers: Sequence[Any],
+    state: RequestState,
+    kind: HeaderKind[H],
+    normalized: bool = False,
+) -> list[tuple[H, H]] | None:
+    names, vtype, equals = kind.names, kind.type, kind.equals
+    cr, lf, nul = kind.cr, kind.lf, kind.nul
+    table: dict[H, Verdict] | None = None
+    removed: list[tuple[H, H]] | None = None
+    deletions: dict[str, None] | None = None  # an ordered set of deletions to append
+    has_vary = False
+    for header in headers:
+        if type(header) is not tuple:
+            raise _Unclean
+        key, value = header
+        what = names.get(key)
+        if what is None:
+            what = _classify(key, kind)
+        if (
+            type(value) is not vtype
+            or type(key) is not vtype  # a memoryview name finds its bytes in ``names``
+            or cr in value
+            or lf in value
+            or nul in value
+        ):
+            raise _Unclean
+        if what is not _SET_COOKIE:
+            if what is _VARY:
+                has_vary = True
+            continue
+        if table is None:
+            table = kind.table(state.verdicts)
+        spelled, eq, _ = value.partition(equals)
+        if not eq:  # no "=": the name is empty
+            spelled = spelled[:0]
+        verdict = table.get(spelled)
+        if verdict is None:
+            verdict = _judge_spelling(guard, spelled, state, kind, table)
+        if verdict.allowed:
+            if verdict.category is None:
+                guard._report(verdict)  # kept, with unknown="allow"
+            continue
+        if guard.report_only:
+            guard._report(verdict)
+            continue
+        parsed = setcookie.parse(kind.decode(value))
+        if parsed is not None and parsed.deletes() and setcookie.is_writable_name(parsed.name):
+            if verdict.category is None:
+                guard._report(Verdict(verdict.name, None, True, "deletion"))
+            if deletions is None:
+                deletions = {}
+            deletions[_canonical(parsed)] = None
+        elif verdict.category is None or guard._always_report or logger.isEnabledFor(logging.DEBUG):
+            guard._report(verdict)  # otherwise the report is a disabled logger.debug: skip it
+        if removed is None:
+            removed = []
+        removed.append(header)
+    if state.withdrawals and not guard.report_only:
+        if deletions is None:
+            deletions = {}
+        report = guard._always_report or logger.isEnabledFor(logging.DEBUG)
+        for name, declared, raw in state.withdrawals:
+            if report:
+                guard._report(Verdict(name, declared.category, False, "not-granted"))
+            deletions[withdrawal_text(raw, declared)] = None
+    elif state.withdrawals:
+        for name, declared, _ in state.withdrawals:
+            guard._report(Verdict(name, declared.category, False, "not-granted"))
+    if removed is None and deletions is None:
+        return list(headers) if normalized else None
+    if removed is None:
+        kept = list(headers)
+    else:
+        dropped = {id(h) for h in removed}
+        kept = [h for h in headers if id(h) not in dropped]
+    add_set_cookie, encode = kind.add_set_cookie, kind.encode
+    for text in deletions or ():
+        kept.append((add_set_cookie, encode(text)))
+    existing: list[str] = []
+    if has_vary:
+        for k, v in kept:
+            if names.get(k) is _VARY:
+                existing.append(kind.decode(v))
+    to_add = guard._vary if not has_vary else guard._vary_to_add(existing)
+    if to_add:
+        kept.append((kind.add_vary, encode(to_add)))
+    return kept
+
+
+def _judge_spelling(
+    guard: Guard, spelled: H, state: RequestState, kind: HeaderKind[H], table: dict[H, Verdict]
+) -> Verdict:
+    """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``."""
+    text = kind.decode(spelled)
+    name = "" if ";" in text else text.strip(_HTTP_WS)
+    if not name.isascii():
+        try:  # a UTF-8 name, as the registry declares it
+            name = name.encode("latin-1").decode("utf-8")
+        except UnicodeError:
+            pass
+    verdict = guard.decide(name, state.consent)
+    if len(spelled) <= 256:
+        table[spelled] = verdict  # a BoundedCache: the write is bounded
+    return verdict
+
+
+def _canonical(parsed: setcookie.ParsedSetCookie) -> str:
+    a = parsed.attributes
+    return _deletion(parsed.name, a.path, a.domain, a.secure, a.samesite, a.partitioned)
+
+
+@memoize(4096, 1024 * 1024, max_item_bytes=4096)
+def _deletion(
+    name: str,
+    path: str | None,
+    domain: str | None,
+    secure: bool,
+    samesite: str | None,
+    partitioned: bool,
+) -> str:
+    return setcookie.deletion(
+        name, path=path, domain=domain, secure=secure, samesite=samesite, partitioned=partitioned
+    )
+
+
+def _classify(key: Any, kind: HeaderKind[H]) -> int:
+    """What header name ``key`` is; remembered for names that are tokens of the right type."""
+    if type(key) is not kind.type:
+        raise _Unclean
+    text = key.decode("latin-1") if isinstance(key, bytes) else key
+    if not _TOKEN.fullmatch(text):
+        raise _Unclean
+    lower = text.lower()
+    what = _SET_COOKIE if lower == "set-cookie" else _VARY if lower == "vary" else _OTHER
+    kind.names.put(key, what)
+    return what
+
+
+def _as_text(item: Any) -> str | None:
+    """A header name or value as latin-1 text, or None when it is not text at all."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, (bytes, bytearray, memoryview)):
+        return bytes(item).decode("latin-1")
+    return None
+
+
+def normalize(headers: Any, kind: HeaderKind[H]) -> list[tuple[H, H]]:
+    """The headers as clean ``(name, value)`` tuples of the adapter's type; the rest dropped."""
+    clean: list[tuple[H, H]] = []
+    try:
+        items = list(headers or ())
+    except TypeError:
+        items = []
+    for header in items:
+        try:
+            key, value = header
+        except (TypeError, ValueError):
+            _drop("not a (name, value) pair", header)
+            continue
+        name, text = _as_text(key), _as_text(value)
+        if name is None or text is None:
+            _drop("not text", header)
+            continue
+        if setcookie.has_line_break(name) or setcookie.has_line_break(text):
+            _drop("CR, LF or NUL", header)
+            continue
+        if not _TOKEN.fullmatch(name):
+            # What the browser reads from the line a verbatim server writes: the name
+            # runs to the first ":", both sides trimmed of whitespace.
+            line = f"{name}: {text}"
+            read_name, _, read_value = line.partition(":")
+            if read_name.strip(_HTTP_WS).lower() != "set-cookie":
+                _drop("a header name that is not a token", header)
+                continue
+            name, text = kind.decode(kind.add_set_cookie), read_value.strip(_HTTP_WS)
+        try:
+            encoded = (kind.encode(name), kind.encode(text))
+        except UnicodeError:  # text beyond latin-1 is no header a server writes
+            _drop("not latin-1", header)
+            continue
+        clean.append(encoded)
+    return clean
+
+
+def _drop(why: str, header: object) -> None:
+    logger.warning("dropped a response header (%s): %r", why, header)
