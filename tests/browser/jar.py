@@ -32,8 +32,9 @@ from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
 #: Chromium resolves every ``*.test`` host to loopback: nothing else is reachable.
 RESOLVE_TEST_HOSTS = "--host-resolver-rules=MAP *.test 127.0.0.1"
 NOT_TEST_HOST = re.compile(r"^(?!https?://([a-z0-9-]+\.)*test(:\d+)?(/|$))")
-#: Cases per registrable domain: each may hold a few cookies, Chromium keeps 180.
-GROUP_SIZE = 25
+#: Cookies Chromium keeps per registrable domain before it evicts some: a group's
+#: cases together (seeds, what they set, the consent cookie) must stay well below.
+DOMAIN_COOKIE_LIMIT = 180
 #: Where every case is fetched, so that a cookie without ``Path`` lands where WPT's do.
 CASE_PATH = "/cookies/resources/cookie.py"
 SECRET = "jar-test-secret"
@@ -64,8 +65,9 @@ def consent_cookie(*granted: str) -> str:
     return ConsentCodec(SECRET).dumps(consent)
 
 
-def case_host(index: int) -> str:
-    return f"c{index}.g{index // GROUP_SIZE}.test"
+def case_host(index: int, group: int) -> str:
+    """The host of case ``index`` when ``group`` cases share a registrable domain."""
+    return f"c{index}.g{index // group}.test"
 
 
 def case_index(host_header: str) -> int:
@@ -157,6 +159,7 @@ def run_cases(
     seeds: Mapping[int, Sequence[str]] | None = None,
     consent: str | None = None,
     url_for: Callable[[str, int], str] | None = None,
+    group_size: int = 25,
 ) -> dict[int, Outcome]:
     """Fetch cases ``0 .. count-1`` from the server at ``case_port``; return each one's jar.
 
@@ -165,14 +168,16 @@ def run_cases(
     first by the bare server at ``seed_port``. ``consent`` is the consent cookie
     the visitor holds on every group domain. ``url_for(origin, i)`` names what
     to fetch for case ``i`` (default: ``CASE_PATH?case=i`` at that origin).
+    ``group_size`` cases share a registrable domain and are fetched at once: keep
+    their cookies together well below DOMAIN_COOKIE_LIMIT.
     """
     outcomes: dict[int, Outcome] = {}
     context = new_jar_context(browser)
     try:
         page = context.new_page()
-        for start in range(0, count, GROUP_SIZE):
-            group = range(start, min(start + GROUP_SIZE, count))
-            domain = f"g{start // GROUP_SIZE}.test"
+        for start in range(0, count, group_size):
+            group = range(start, min(start + group_size, count))
+            domain = f"g{start // group_size}.test"
             if consent is not None:
                 context.add_cookies(
                     [
@@ -188,29 +193,31 @@ def run_cases(
             page.goto(f"{scheme}://{domain}:{seed_port}/")
             if seeds:
                 seed_urls = [
-                    f"{scheme}://{case_host(i)}:{seed_port}/seed?names="
+                    f"{scheme}://{case_host(i, group_size)}:{seed_port}/seed?names="
                     + quote(json.dumps(list(seeds.get(i, ()))))
                     for i in group
                 ]
                 page.evaluate(_FETCH_ALL, seed_urls)
             before = _jar_by_host(context)
             urls = [
-                url_for(f"{scheme}://{case_host(i)}:{case_port}", i)
+                url_for(f"{scheme}://{case_host(i, group_size)}:{case_port}", i)
                 if url_for
-                else f"{scheme}://{case_host(i)}:{case_port}{CASE_PATH}?case={i}"
+                else f"{scheme}://{case_host(i, group_size)}:{case_port}{CASE_PATH}?case={i}"
                 for i in group
             ]
             results = page.evaluate(_FETCH_ALL, urls)
             after = _jar_by_host(context)
+            held = sum(len(c) for h, c in after.items() if h.endswith("." + domain)) + 1
+            assert held < DOMAIN_COOKIE_LIMIT - 30, f"{held} cookies in {domain}"
             for i, result in zip(group, results, strict=True):
-                host = case_host(i)
+                host = case_host(i, group_size)
                 outcomes[i] = Outcome(
                     before=frozenset(before.get(host, {})),
                     after=frozenset(after.get(host, {})),
                     fetch=result,
                     after_values=after.get(host, {}),
                 )
-            stray = set(after) - {case_host(i) for i in group} - set(before)
+            stray = set(after) - {case_host(i, group_size) for i in group} - set(before)
             for host in stray:  # a cookie on the group's domain or elsewhere: blame them all
                 for i in group:
                     outcomes[i] = Outcome(
