@@ -92,7 +92,8 @@ def sc(shape_id: str, *values: str, name: str = "Set-Cookie", **extra: Any) -> S
     return Shape(
         shape_id,
         asgi=tuple((name.lower().encode(), value.encode()) for value in values),
-        wsgi=tuple((name, value) for value in values),
+        # PEP 3333: header text is latin-1, so UTF-8 bytes go as their latin-1 reading.
+        wsgi=tuple((name, value.encode().decode("latin-1")) for value in values),
         **extra,
     )
 
@@ -455,7 +456,7 @@ def serve_and_run(browser: Browser, adapter: str, guarded: bool, visitor: str) -
     seeds = {i: [*HELD, *shape.seed] for i, shape in enumerate(SHAPES)}
 
     def url_for(origin: str, index: int) -> str:
-        if SHAPES[index].websocket:
+        if SHAPES[index].websocket and adapter == "asgi":
             return origin.replace("http", "ws", 1) + f"{CASE_PATH}?case={index}"
         return f"{origin}{CASE_PATH}?case={index}"
 
