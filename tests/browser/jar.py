@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -232,8 +233,6 @@ def run_cases(
 
 def self_signed_cert(directory: Path) -> tuple[Path, Path]:
     """A throwaway certificate for ``*.test`` made with the ``openssl`` CLI: (cert, key)."""
-    import subprocess
-
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
