@@ -8,8 +8,11 @@ call on a response's headers. It
   that a server writing headers verbatim would turn into a ``Set-Cookie`` line
   (``"Set-Cookie "``, ``"Set-Cookie\\t"``, ``"Set-Cookie:"``) is judged as one;
   any other name that is not a token is dropped;
-- sends no header whose name or value holds CR, LF or NUL (wsgiref and
-  Werkzeug's server write them verbatim; the browser would read a new header);
+- sends no ``Set-Cookie`` whose value holds CR, LF or NUL, and under WSGI no
+  header at all with them (wsgiref and Werkzeug's server write values verbatim:
+  the browser would read a new header). ASGI servers refuse such a value
+  themselves (h11, httptools, h2 raise; uvicorn answers 500), so there only
+  ``Set-Cookie`` values are checked, and a name with them is never a token;
 - reads header names and values given as ``str``, ``bytes``, ``bytearray`` or
   ``memoryview`` alike (ASGI servers accept several), and drops what is not a
   name-value pair of text: it never raises on what an application sends;
@@ -75,10 +78,23 @@ class HeaderKind(Generic[H]):
     add_set_cookie: H
     add_vary: H
     equals: H
-    cr: H
-    lf: H
-    nul: H
+    # CR, LF and NUL as ``in`` finds them fastest: one-character strings, or byte values
+    # (``13 in value`` skips the buffer protocol that ``b"\r" in value`` goes through).
+    cr: str | int
+    lf: str | int
+    nul: str | int
     table: Callable[[Verdicts], dict[H, Verdict]]
+    semicolon: H
+    # Whether every header value is checked for CR, LF and NUL, or only Set-Cookie values:
+    # WSGI servers (wsgiref, Werkzeug's) write values verbatim; ASGI servers refuse them.
+    check_all_values: bool
+    # The attributes (text after the first ";") of refused Set-Cookie values, as read:
+    # an application writes the same ones response after response.
+    attributes: BoundedCache[H, setcookie.Attributes] = field(
+        default_factory=lambda: BoundedCache(4096, 2 * 1024 * 1024, max_item_bytes=1200),
+        compare=False,
+        repr=False,
+    )
     names: BoundedCache[H, int] = field(
         default_factory=lambda: BoundedCache(1024, 256 * 1024, max_item_bytes=1024),
         compare=False,
@@ -87,7 +103,7 @@ class HeaderKind(Generic[H]):
 
 
 TEXT_HEADERS: HeaderKind[str] = HeaderKind(
-    str, str, str, "Set-Cookie", "Vary", "=", "\r", "\n", "\0", _text_table
+    str, str, str, "Set-Cookie", "Vary", "=", "\r", "\n", "\0", _text_table, ";", True
 )
 # ASGI asks for lower-case header names.
 BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
@@ -97,21 +113,29 @@ BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     b"set-cookie",
     b"vary",
     b"=",
-    b"\r",
-    b"\n",
-    b"\0",
+    13,
+    10,
+    0,
     _raw_table,
+    b";",
+    False,
 )
 
 
 def rewrite(
-    guard: Guard, headers: Sequence[Any], state: RequestState, kind: HeaderKind[H]
+    guard: Guard,
+    headers: Sequence[Any],
+    state: RequestState,
+    kind: HeaderKind[H],
+    normalized: bool = False,
 ) -> list[tuple[H, H]] | None:
     """The response headers to send, or None when ``headers`` may leave unchanged."""
     try:
-        return _rewrite(guard, headers, state, kind)
-    except (_Unclean, TypeError, ValueError):
-        return _rewrite(guard, normalize(headers, kind), state, kind, normalized=True)
+        return _rewrite(guard, headers, state, kind, normalized)
+    except (_Unclean, TypeError, ValueError, AttributeError):
+        if normalized:  # pragma: no cover - normalize() leaves nothing to refuse
+            raise
+        return _rewrite(guard, normalize(headers, kind), state, kind, True)
 
 
 def _rewrite(
@@ -119,33 +143,40 @@ def _rewrite(
     headers: Sequence[Any],
     state: RequestState,
     kind: HeaderKind[H],
-    normalized: bool = False,
+    normalized: bool,
 ) -> list[tuple[H, H]] | None:
     names, vtype, equals = kind.names, kind.type, kind.equals
-    cr, lf, nul = kind.cr, kind.lf, kind.nul
+    cr, lf, nul, check_all = kind.cr, kind.lf, kind.nul, kind.check_all_values
     table: dict[H, Verdict] | None = None
     removed: list[tuple[H, H]] | None = None
     deletions: dict[str, None] | None = None  # an ordered set of deletions to append
     has_vary = False
+    # Anything unexpected (a str or bytearray name, a value of the wrong type, a header
+    # that is no pair, CR or LF where they are refused) raises: rewrite() then judges
+    # the normalised list instead.
     for header in headers:
-        if type(header) is not tuple:
-            raise _Unclean
         key, value = header
         what = names.get(key)
         if what is None:
             what = _classify(key, kind)
-        if (
-            type(value) is not vtype
-            or type(key) is not vtype  # a memoryview name finds its bytes in ``names``
-            or cr in value
-            or lf in value
-            or nul in value
-        ):
-            raise _Unclean
         if what is not _SET_COOKIE:
             if what is _VARY:
+                if type(value) is not vtype:
+                    raise _Unclean
                 has_vary = True
+            if check_all and (
+                type(header) is not tuple or cr in value or lf in value or nul in value
+            ):
+                raise _Unclean
             continue
+        if (
+            type(value) is not vtype
+            or type(header) is not tuple
+            or cr in value  # type: ignore[operator]
+            or lf in value  # type: ignore[operator]
+            or nul in value  # type: ignore[operator]
+        ):
+            raise _Unclean
         if table is None:
             table = kind.table(state.verdicts)
         spelled, eq, _ = value.partition(equals)
@@ -161,7 +192,11 @@ def _rewrite(
         if guard.report_only:
             guard._report(verdict)
             continue
-        parsed = setcookie.parse(kind.decode(value))
+        rest = value.partition(kind.semicolon)[2]
+        attributes = kind.attributes.get(rest)
+        if attributes is None:
+            attributes = kind.attributes.put(rest, setcookie.read_attributes(kind.decode(rest)))
+        parsed = setcookie.parse(kind.decode(value)) if attributes.deletes() else None
         if parsed is not None and parsed.deletes() and setcookie.is_writable_name(parsed.name):
             if verdict.category is None:
                 guard._report(Verdict(verdict.name, None, True, "deletion"))
@@ -186,11 +221,11 @@ def _rewrite(
             guard._report(Verdict(name, declared.category, False, "not-granted"))
     if removed is None and deletions is None:
         return list(headers) if normalized else None
-    if removed is None:
-        kept = list(headers)
-    else:
-        dropped = {id(h) for h in removed}
-        kept = [h for h in headers if id(h) not in dropped]
+    kept = list(headers)
+    position = 0
+    for header in removed or ():  # each search starts where the last one ended: linear
+        position = kept.index(header, position)  # equal headers have equal verdicts
+        del kept[position]
     add_set_cookie, encode = kind.add_set_cookie, kind.encode
     for text in deletions or ():
         kept.append((add_set_cookie, encode(text)))
