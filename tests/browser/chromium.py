@@ -20,9 +20,11 @@ CHROMIUM_ARGS = [
 NOT_LOOPBACK = re.compile(r"^(?!https?://127\.0\.0\.1(:\d+)?(/|$))")
 
 
-def launch(playwright: Playwright) -> Browser:
+def launch(playwright: Playwright, *extra_args: str) -> Browser:
     """Launch /usr/bin/chromium headless; playwright never downloads a browser of its own."""
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    return playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=[*CHROMIUM_ARGS, *extra_args]
+    )
 
 
 def new_context(browser: Browser, base_url: str, *, javascript: bool = True) -> BrowserContext:
