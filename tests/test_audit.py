@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -291,6 +292,20 @@ def test_lifetimes() -> None:
     assert cookie_lifetime("a=1; Max-Age=60; Expires=Wed, 21 Oct 2099 07:28:00 GMT") == 60
     assert cookie_lifetime("a=1; Expires=Thu, 01 Jan 1970 00:01:40 GMT", now=0) == 100
     assert cookie_lifetime("a=1; Path=/") is None
+
+
+def test_lifetimes_are_read_as_chromium_reads_them() -> None:
+    """The audit reads attributes through the one Set-Cookie reader (cookieguard.setcookie)."""
+    disguised = "a=1; Max-Age=60; Max-Age=abc; Expires=Thu, 01 Jan 1970 00:01:40 GMT"
+    assert cookie_lifetime(disguised, now=0) == 100  # the last Max-Age is no integer: Expires
+    assert cookie_lifetime("a=1; Max-Age=+100") == 100  # Chromium's integers take a "+"
+    in_2069 = calendar.timegm((2069, 1, 1, 0, 0, 0))  # a two-digit 69 is 2069
+    assert cookie_lifetime("a=1; Expires=Thu, 01 Jan 69 00:00:00 GMT", now=0) == in_2069
+    assert cookie_lifetime("a=1; Expires=Thu, 01 Jan 2099 00:00 GMT") is None  # no seconds: no date
+    assert cookie_lifetime(f"a=1; Max-Age={'9' * 30}") == float(2**63 - 1)
+
+
+def test_declared_lifetimes() -> None:
     assert declared_lifetime("13 months") == pytest.approx(395.6 * 86_400, rel=1e-3)
     assert declared_lifetime("13 months") < CNIL_MAX_LIFETIME < declared_lifetime("14 months")  # type: ignore[operator]
     assert declared_lifetime("2 Years") == 2 * 31_557_600

@@ -107,6 +107,8 @@ class Attributes:
     ``max_age`` is what the last ``Max-Age`` decides (True: deletes, False:
     does not), or None when it decides nothing and ``Expires`` does:
     ``expires`` is then the date's timestamp (None: no date, a session cookie).
+    ``max_age_seconds`` is the number of seconds that deciding ``Max-Age`` gives,
+    saturated to 64 bits as Chromium saturates it.
     """
 
     valid: bool = True
@@ -117,6 +119,7 @@ class Attributes:
     secure: bool = False
     samesite: str | None = None
     partitioned: bool = False
+    max_age_seconds: int | None = None
 
     def deletes(self, now: float | None = None) -> bool:
         if not self.valid:
@@ -165,14 +168,11 @@ def _read_attributes(text: str) -> Attributes:
         else:
             last[key] = value
     max_age: bool | None = None
+    seconds: int | None = None
     if "max-age" in last:
         valid, number = _string_to_int64(last["max-age"])
-        if valid:
-            max_age = number <= 0
-        elif number == _INT64_MIN:
-            max_age = True
-        elif number == _INT64_MAX:
-            max_age = False
+        if valid or number in (_INT64_MIN, _INT64_MAX):
+            max_age, seconds = number <= 0, number
     expires = None
     if max_age is None and last.get("expires"):
         expires = cookie_date(last["expires"])
@@ -185,6 +185,7 @@ def _read_attributes(text: str) -> Attributes:
         secure=secure,
         samesite=_SAMESITE.get(samesite.lower()) if samesite and samesite.isascii() else None,
         partitioned=partitioned,
+        max_age_seconds=seconds,
     )
 
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, overload
 
-from werkzeug.http import parse_date
+from ..setcookie import read_attributes
 
 __all__ = [
     "CNIL_MAX_LIFETIME",
@@ -41,7 +41,6 @@ _UNIT_SECONDS = {
     "year": 31_557_600,
 }
 # RFC 6265 section 5.2.2: an optional "-" and ASCII digits, or the attribute is ignored.
-_MAX_AGE = re.compile(r"-?[0-9]+")
 _DURATION = re.compile(
     r"(\d+(?:[.,]\d+)?)\s*(second|minute|hour|day|week|month|year)s?", re.IGNORECASE
 )
@@ -196,20 +195,16 @@ def _states_text(states: Sequence[str], every: Sequence[str]) -> str:
 
 
 def cookie_lifetime(set_cookie: str, now: float | None = None) -> float | None:
-    """Seconds a ``Set-Cookie`` keeps its cookie (``Max-Age``, else ``Expires``); None: session."""
-    max_age: float | None = None
-    expires: float | None = None
-    for attribute in set_cookie.split(";")[1:]:
-        key, _, value = attribute.partition("=")
-        key, value = key.strip().lower(), value.strip()
-        if key == "max-age" and _MAX_AGE.fullmatch(value):
-            # Saturated to 64 bits as Chromium does, so the report stays finite JSON.
-            max_age = float(max(-(2**63), min(int(value), 2**63 - 1)))
-        elif key == "expires":
-            date = parse_date(value)
-            if date is not None:
-                expires = date.timestamp() - (time.time() if now is None else now)
-    return max_age if max_age is not None else expires
+    """Seconds a ``Set-Cookie`` keeps its cookie (``Max-Age``, else ``Expires``); None: session.
+
+    Read by :func:`cookieguard.setcookie.read_attributes`, as Chromium reads them.
+    """
+    attributes = read_attributes(set_cookie.partition(";")[2])
+    if attributes.max_age_seconds is not None:
+        return float(attributes.max_age_seconds)
+    if attributes.expires is not None:
+        return attributes.expires - (time.time() if now is None else now)
+    return None
 
 
 def declared_lifetime(duration: str) -> float | None:

@@ -6,8 +6,9 @@ import time
 from collections.abc import Iterable
 
 from ..consent import new_consent
-from ..guard import Guard, is_deletion, set_cookie_name
+from ..guard import Guard
 from ..registry import Registry
+from ..setcookie import is_deletion, set_cookie_name
 from .report import (
     CNIL_MAX_LIFETIME,
     ConsentState,
