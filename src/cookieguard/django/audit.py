@@ -143,6 +143,7 @@ def audit_site(
     if bad:
         raise ValueError(f"paths must start with '/': {', '.join(bad)}")
     seen: list[str] = []
+    name = f"{settings.SETTINGS_MODULE or 'settings'} (Django test client)"
     with _audited_site() as guarded:
         calls = _TestClient(seen)
         if not paths:
@@ -156,7 +157,7 @@ def audit_site(
             guard,
             paths,
             guarded=guarded,
-            app=f"{settings.SETTINGS_MODULE or 'settings'} (Django test client)",
+            app=name,
             interface="wsgi",
             progress=progress,
         )
