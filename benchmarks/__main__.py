@@ -4,7 +4,8 @@ Parts: ``asgi``, ``wsgi`` (hello-world with three Set-Cookie headers and a valid
 consent cookie), ``nocookie`` (no cookies either way), ``worst`` (50 Set-Cookie,
 200 patterns, 40 request cookies), ``server`` (uvicorn + wrk on loopback) and
 ``memory`` (1 GiB streamed through each adapter), ``consentlog`` (consent POST latency
-with and without the spool).
+with and without the spool), ``django`` (cookieguard's Django middleware beside
+django-cookie-consent's on one view).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import platform
 import sys
 import time
 
-from . import consentlog, memory, micro, server
+from . import consentlog, django, memory, micro, server
 
-PARTS = ("asgi", "wsgi", "nocookie", "worst", "server", "memory", "consentlog")
+PARTS = ("asgi", "wsgi", "nocookie", "worst", "server", "memory", "consentlog", "django")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= memory.streamed(gib)
     if "consentlog" in parts:
         ok &= consentlog.latency(n // 40)
+    if "django" in parts:
+        ok &= django.compare(n // 4, rounds)
     print(f"\nall targets met: {'yes' if ok else 'NO'}")
     return 0
 
