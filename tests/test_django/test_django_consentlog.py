@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -21,7 +21,7 @@ from cookieguard.consentlog.fingerprint import registry_declarations, sha256
 from cookieguard.consentlog.log import RecordMaker
 from cookieguard.django.admin import ADMINS, ConsentRecordAdmin, GrantedFilter
 from cookieguard.django.consentlog import DjangoConsentLog
-from cookieguard.django.models import BannerText, RegistryDeclarations
+from cookieguard.django.models import BannerText, RegistryDeclarations, _model_field
 from cookieguard.django.models import ConsentRecord as Row
 
 from . import DRIVERS, SITE_MIDDLEWARE
@@ -47,6 +47,18 @@ def consent(client: Client, body: dict[str, Any], **headers: str) -> dict[str, A
 def test_the_model_has_the_records_fields_in_their_order() -> None:
     names = [f.name for f in Row._meta.get_fields() if f.name != "id"]
     assert names == [f.name for f in fields(ConsentRecord)] == list(EXPORT_FIELDS)
+
+
+def test_a_field_added_to_the_record_gives_old_rows_its_default() -> None:
+    # So that a new record field (such as a list of services) takes one generated migration.
+    @dataclass(frozen=True)
+    class Later:
+        services: tuple[str, ...] = field(default=(), metadata={"kind": "names", "index": False})
+        note: str | None = field(default=None, metadata={"kind": "text", "index": False})
+
+    services, note = (_model_field(f) for f in fields(Later))
+    assert (services.default, services.null) == ("[]", False)
+    assert note.null
 
 
 def test_the_migrations_are_those_of_the_models() -> None:

@@ -11,7 +11,8 @@ record. They are written by :mod:`cookieguard.django.consentlog`.
 
 from __future__ import annotations
 
-from dataclasses import Field, fields
+import json
+from dataclasses import MISSING, Field, fields
 from typing import Any
 
 from django.db import models  # type: ignore[import-untyped]
@@ -36,13 +37,17 @@ _KINDS: dict[str, Any] = {
 
 def _model_field(field: Field[Any]) -> Any:
     options: dict[str, Any] = {"verbose_name": field.name.replace("_", " ")}
+    kind = field.metadata["kind"]
     if field.default is None:
         options["null"] = True
+    elif field.default is not MISSING:  # a field added later: the rows before it get this
+        default = field.default
+        options["default"] = json.dumps(list(default)) if kind == "names" else default
     if field.name == "consent_id":  # one record per consent: a replay inserts nothing
         options["unique"] = True
     elif field.metadata["index"]:
         options["db_index"] = True
-    return _KINDS[field.metadata["kind"]](**options)
+    return _KINDS[kind](**options)
 
 
 def record_fields() -> dict[str, Any]:
