@@ -6,7 +6,8 @@ consent cookie), ``nocookie`` (no cookies either way), ``worst`` (50 Set-Cookie,
 ``memory`` (1 GiB streamed through each adapter), ``attack`` (the slowest request an
 attacker can build within an 8 KiB Cookie header against a 200-glob registry, and
 resident memory after 10,000 distinct 4 KiB Cookie headers), ``consentlog`` (consent
-POST latency with and without the spool).
+POST latency with and without the spool), ``django`` (cookieguard's Django middleware
+beside django-cookie-consent's on one view).
 """
 
 from __future__ import annotations
@@ -17,9 +18,19 @@ import platform
 import sys
 import time
 
-from . import attack, consentlog, memory, micro, server
+from . import attack, consentlog, django, memory, micro, server
 
-PARTS = ("asgi", "wsgi", "nocookie", "worst", "attack", "server", "memory", "consentlog")
+PARTS = (
+    "asgi",
+    "wsgi",
+    "nocookie",
+    "worst",
+    "attack",
+    "server",
+    "memory",
+    "consentlog",
+    "django",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= memory.streamed(gib)
     if "consentlog" in parts:
         ok &= consentlog.latency(n // 40)
+    if "django" in parts:
+        ok &= django.compare(n // 4, rounds)
     print(f"\nall targets met: {'yes' if ok else 'NO'}")
     return 0
 

@@ -12,6 +12,8 @@ and ``ASGIHandler`` (with a recording ``send``).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import AsyncIterator, Callable, Sequence
 from http.cookies import Morsel
 from typing import Any
@@ -19,6 +21,8 @@ from typing import Any
 import django
 import jinja2
 from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps.views import sitemap
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -60,9 +64,15 @@ if not settings.configured:
         SECRET_KEY=KEY,
         ALLOWED_HOSTS=["testserver", "localhost", "127.0.0.1"],
         ROOT_URLCONF=__name__,
-        INSTALLED_APPS=["django.contrib.sessions", "cookieguard.django"],
+        INSTALLED_APPS=["django.contrib.sessions", "django.contrib.sitemaps", "cookieguard.django"],
         MIDDLEWARE=[OURS],
-        DATABASES={},
+        # For the consent log's model; tests that use it migrate it (tests/test_django/conftest.py).
+        DATABASES={
+            "default": {
+                "ENGINE": "django.db.backends.sqlite3",
+                "NAME": os.path.join(tempfile.mkdtemp(prefix="cookieguard-django-"), "db.sqlite3"),
+            }
+        },
         SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
         USE_I18N=True,
         LANGUAGE_CODE="en",
@@ -74,7 +84,10 @@ if not settings.configured:
                 "BACKEND": "django.template.backends.django.DjangoTemplates",
                 "OPTIONS": {
                     "context_processors": ["django.template.context_processors.request"],
-                    "loaders": [("django.template.loaders.locmem.Loader", TEMPLATES)],
+                    "loaders": [
+                        ("django.template.loaders.locmem.Loader", TEMPLATES),
+                        "django.template.loaders.app_directories.Loader",  # sitemap.xml
+                    ],
                 },
             },
             {
@@ -194,7 +207,18 @@ async def async_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class Pages(Sitemap):
+    """The pages the sitemap lists: what ``manage.py cookieguard_audit`` requests by default."""
+
+    def items(self) -> list[str]:
+        return ["/site", "/page"]
+
+    def location(self, item: str) -> str:
+        return item
+
+
 urlpatterns = [
+    path("sitemap.xml", sitemap, {"sitemaps": {"pages": Pages}}),
     path("", case_view),
     path("site", site_view),
     path("forget", forget_view),

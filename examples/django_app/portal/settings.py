@@ -16,7 +16,12 @@ DEBUG = os.environ.get("PORTAL_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]"]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",  # the consent log's read-only admin
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.messages",
     "django.contrib.sessions",
+    "django.contrib.sitemaps",
     "django.contrib.staticfiles",
     "cookieguard.django",
     "portal",
@@ -29,11 +34,19 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.matomo.MatomoMiddleware",
 ]
 
-COOKIEGUARD = {"REGISTRY": "portal.cookies.registry"}
+COOKIEGUARD = {
+    "REGISTRY": "portal.cookies.registry",
+    # Every choice made in the banner is recorded in the database (see /admin/).
+    "OPTIONS": {"on_consent": "cookieguard.django.consentlog.log_consent"},
+}
+# The admin's messages in the session, not in a cookie of their own.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -46,12 +59,15 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
             ],
         },
     },
 ]
 
-#: The sessions live in SQLite, in the system's temporary directory (``PORTAL_DB`` moves it).
+#: The sessions and the consent log live in SQLite, in the system's temporary directory
+#: (``PORTAL_DB`` moves it).
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",

@@ -37,17 +37,19 @@ consent states and the findings).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from ..consent import new_consent
+from ..guard import Guard
 from ..registry import Registry
-from .drive import client, find_middleware, harness, interface_of
+from .drive import Client, client, find_middleware, harness, interface_of
 from .report import (
     CNIL_MAX_LIFETIME,
     AuditReport,
     ConsentState,
     Finding,
+    Interface,
     Observation,
     cookie_lifetime,
     declared_lifetime,
@@ -61,6 +63,7 @@ __all__ = [
     "Finding",
     "Observation",
     "audit_app",
+    "audit_with",
     "consent_states",
     "cookie_lifetime",
     "declared_lifetime",
@@ -89,11 +92,41 @@ def audit_app(
     if not paths or any(not p.startswith("/") for p in paths):
         raise ValueError(f"paths must be non-empty and start with '/', got {paths!r}")
     run = harness(app, interface, registry)
-    guard, recorder = run.guard, run.recorder
+    return audit_with(
+        client(run.target, interface),
+        run.recorder.seen,
+        run.guard,
+        paths,
+        guarded=run.guarded,
+        app=name or _describe(app),
+        interface=interface,
+        progress=progress,
+    )
+
+
+def audit_with(
+    calls: Client,
+    seen: list[str],
+    guard: Guard,
+    paths: Sequence[str],
+    *,
+    guarded: bool,
+    app: str,
+    interface: Interface,
+    progress: Callable[[str], object] | None = None,
+) -> AuditReport:
+    """The audit's loop, for any client: each path under every consent state, then the report.
+
+    ``calls.get(path, cookie)`` serves one request and gives its status and the
+    ``Set-Cookie`` values that reached the client; ``seen`` is where the
+    recorder inside the middleware lists what the application set (it is
+    cleared before each request). ``calls`` is closed at the end. :func:`audit_app`
+    drives WSGI and ASGI apps with it; ``manage.py cookieguard_audit`` Django's
+    test client.
+    """
     states = consent_states(guard.registry)
     observations: list[Observation] = []
     errors: list[Finding] = []
-    calls = client(run.target, interface)
     try:
         for path in paths:
             if progress is not None:
@@ -103,7 +136,7 @@ def audit_app(
                 if state.granted is not None:
                     consent = new_consent(state.granted, guard.registry.revision)
                     cookie = f"{guard.cookie_name}={guard.codec.dumps(consent)}"
-                recorder.seen.clear()
+                seen.clear()
                 try:
                     status, out = calls.get(path, cookie)
                 except Exception as exc:
@@ -111,15 +144,15 @@ def audit_app(
                     continue
                 if status == 404 or status >= 500:
                     errors.append(error(path, state.name, f"answered {status}"))
-                observations += observe(guard, path, state, recorder.seen, out, guarded=run.guarded)
+                observations += observe(guard, path, state, seen, out, guarded=guarded)
     finally:
         calls.close()
     return AuditReport(
-        app=name or _describe(app),
+        app=app,
         interface=interface,
-        guarded=run.guarded,
+        guarded=guarded,
         revision=guard.registry.revision,
-        paths=paths,
+        paths=tuple(paths),
         states=tuple(s.name for s in states),
         observations=tuple(observations),
         findings=tuple(errors) + findings(guard.registry, observations),

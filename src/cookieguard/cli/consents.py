@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-from ..consentlog import ConsentStore, parse_moment, spool_status
+from ..consentlog import ConsentRecord, ConsentStore, parse_moment, spool_status
 from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError, add_command, add_format
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-__all__ = ["DB_ENV", "add_parser", "open_store"]
+__all__ = ["DB_ENV", "add_parser", "open_store", "record_lines"]
 
 #: Where the command finds the database when ``--db`` is not given.
 DB_ENV = "COOKIEGUARD_CONSENT_DB"
@@ -202,22 +202,29 @@ def show_record(args: argparse.Namespace) -> int:
             print(f"no consent recorded with ID {args.consent_id}", file=sys.stderr)
             return EXIT_FINDINGS
         history = store.history(args.consent_id)
+    print("\n".join(record_lines(record, history)))
+    return EXIT_CLEAN
+
+
+def record_lines(record: ConsentRecord, history: list[ConsentRecord]) -> list[str]:
+    """A record as ``show`` prints it: a field a line, then its history (oldest first)."""
     fields = record.as_dict()
     width = max(len(name) for name in fields)
+    lines = []
     for name, value in fields.items():
         if isinstance(value, list):
             value = ", ".join(value)
         elif isinstance(value, bool):
             value = "yes" if value else "no"
-        print(f"{name:<{width}}  {'-' if value is None else value}")
+        lines.append(f"{name:<{width}}  {'-' if value is None else value}")
     if len(history) > 1:
-        print("\nhistory, oldest first:")
+        lines += ["", "history, oldest first:"]
         for earlier in history:
             mark = "*" if earlier.consent_id == record.consent_id else " "
             granted = ", ".join(earlier.granted)
             when = earlier.as_dict()["given_at"]
-            print(f"{mark} {when}  {earlier.consent_id}  {earlier.action:<10}  {granted}")
-    return EXIT_CLEAN
+            lines.append(f"{mark} {when}  {earlier.consent_id}  {earlier.action:<10}  {granted}")
+    return lines
 
 
 def export_records(args: argparse.Namespace) -> int:

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 
     from ..endpoint import ConsentEvent
 
-__all__ = ["DEFAULT_SPOOL_MAX_BYTES", "DEFAULT_USER_AGENT_LENGTH", "ClientIP", "ConsentLog"]
+__all__ = [
+    "DEFAULT_SPOOL_MAX_BYTES",
+    "DEFAULT_USER_AGENT_LENGTH",
+    "ClientIP",
+    "ConsentLog",
+    "RecordMaker",
+]
 
 ClientIP = Literal["truncate", "hash", "omit"]
 
@@ -32,6 +38,77 @@ ClientIP = Literal["truncate", "hash", "omit"]
 DEFAULT_USER_AGENT_LENGTH = 256
 # About 150,000 records (hours of a busy site's consents) before the spool refuses more.
 DEFAULT_SPOOL_MAX_BYTES = 64 << 20
+
+
+class RecordMaker:
+    """Makes the :class:`ConsentRecord` of a consent event: what every consent log stores.
+
+    :class:`ConsentLog` and the Django log (``cookieguard.django.consentlog``)
+    both record through one, so that a record means the same wherever it is kept.
+    The options are :class:`ConsentLog`'s, checked here.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        *,
+        client_ip: ClientIP = "truncate",
+        ip_salt: str | bytes | None = None,
+        user_agent_length: int = DEFAULT_USER_AGENT_LENGTH,
+    ) -> None:
+        if not isinstance(registry, Registry):
+            raise TypeError(f"registry must be a cookieguard.Registry, got {registry!r}")
+        if client_ip not in ("truncate", "hash", "omit"):
+            raise ValueError(f"client_ip must be 'truncate', 'hash' or 'omit', got {client_ip!r}")
+        if client_ip == "hash" and not ip_salt:
+            raise ValueError("client_ip='hash' needs an ip_salt (keep it secret, keep it stable)")
+        if user_agent_length < 0:
+            raise ValueError(f"user_agent_length must be 0 or more, got {user_agent_length!r}")
+        self.registry = registry
+        self.registry_hash = registry_fingerprint(registry)
+        self.client_ip = client_ip
+        self._ip_salt = ip_salt.encode() if isinstance(ip_salt, str) else ip_salt
+        self.user_agent_length = user_agent_length
+
+    def make(self, event: ConsentEvent, language: str | None = None) -> tuple[ConsentRecord, str]:
+        """The record of ``event``, and the banner texts its ``banner_hash`` stands for.
+
+        ``language`` is the banner's; by default, the one ``Accept-Language`` negotiates.
+        """
+        headers = event.request.headers
+        language = i18n.negotiate(language or headers.get("accept-language"))
+        texts = banner_texts(language)
+        previous = event.previous
+        record = ConsentRecord(
+            consent_id=event.consent.consent_id,
+            given_at=utc(event.consent.given_at),
+            action=event.action,
+            granted=tuple(c.name for c in self.registry.categories if event.consent.allows(c.name)),
+            revision=event.consent.revision,
+            registry_hash=self.registry_hash,
+            banner_hash=sha256(texts),
+            language=language,
+            gpc=event.request_consent.gpc,
+            user_agent=headers.get("user-agent", "")[: self.user_agent_length] or None,
+            client_ip=self._client_ip(event.request.client),
+            previous_id=previous.consent_id if previous is not None else None,
+        )
+        return record, texts
+
+    def _client_ip(self, client: str | None) -> str | None:
+        if client is None or self.client_ip == "omit":
+            return None
+        try:
+            address = ipaddress.ip_address(client)
+        except ValueError:  # a Unix socket, a test client: no address to keep
+            return None
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if self.client_ip == "hash":
+            assert self._ip_salt is not None
+            return hmac.new(self._ip_salt, str(address).encode(), hashlib.sha256).hexdigest()
+        prefix = 24 if address.version == 4 else 48
+        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 class ConsentLog(ConsentStore):
@@ -75,19 +152,13 @@ class ConsentLog(ConsentStore):
         user_agent_length: int = DEFAULT_USER_AGENT_LENGTH,
         table_prefix: str = "cookieguard_",
     ) -> None:
-        if not isinstance(registry, Registry):
-            raise TypeError(f"registry must be a cookieguard.Registry, got {registry!r}")
-        if client_ip not in ("truncate", "hash", "omit"):
-            raise ValueError(f"client_ip must be 'truncate', 'hash' or 'omit', got {client_ip!r}")
-        if client_ip == "hash" and not ip_salt:
-            raise ValueError("client_ip='hash' needs an ip_salt (keep it secret, keep it stable)")
-        if user_agent_length < 0:
-            raise ValueError(f"user_agent_length must be 0 or more, got {user_agent_length!r}")
+        self._maker = RecordMaker(
+            registry, client_ip=client_ip, ip_salt=ip_salt, user_agent_length=user_agent_length
+        )
         super().__init__(url, table_prefix=table_prefix)
         self.registry = registry
-        self.registry_hash = registry_fingerprint(registry)
+        self.registry_hash = self._maker.registry_hash
         self.client_ip = client_ip
-        self._ip_salt = ip_salt.encode() if isinstance(ip_salt, str) else ip_salt
         self.user_agent_length = user_agent_length
         #: Consents that could not be recorded since the log was created.
         self.failures = 0
@@ -138,24 +209,7 @@ class ConsentLog(ConsentStore):
         With a spool, the record is on disk when this returns, and in the
         database once :meth:`flush` says so.
         """
-        headers = event.request.headers
-        language = i18n.negotiate(headers.get("accept-language"))
-        texts = banner_texts(language)
-        previous = event.previous
-        record = ConsentRecord(
-            consent_id=event.consent.consent_id,
-            given_at=utc(event.consent.given_at),
-            action=event.action,
-            granted=tuple(c.name for c in self.registry.categories if event.consent.allows(c.name)),
-            revision=event.consent.revision,
-            registry_hash=self.registry_hash,
-            banner_hash=sha256(texts),
-            language=language,
-            gpc=event.request_consent.gpc,
-            user_agent=headers.get("user-agent", "")[: self.user_agent_length] or None,
-            client_ip=self._client_ip(event.request.client),
-            previous_id=previous.consent_id if previous is not None else None,
-        )
+        record, texts = self._maker.make(event)
         if self._spool is not None and self._shipper is not None:
             self._spool.write_text(f"banner-{record.banner_hash}.json", texts)
             self._spool.append({"record": record.as_dict()})
@@ -166,21 +220,6 @@ class ConsentLog(ConsentStore):
         self._write([record], banners=banners)
         self._known_banners.add(record.banner_hash)
         return record
-
-    def _client_ip(self, client: str | None) -> str | None:
-        if client is None or self.client_ip == "omit":
-            return None
-        try:
-            address = ipaddress.ip_address(client)
-        except ValueError:  # a Unix socket, a test client: no address to keep
-            return None
-        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-            address = address.ipv4_mapped
-        if self.client_ip == "hash":
-            assert self._ip_salt is not None
-            return hmac.new(self._ip_salt, str(address).encode(), hashlib.sha256).hexdigest()
-        prefix = 24 if address.version == 4 else 48
-        return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
     # -- the spool --------------------------------------------------------------
 

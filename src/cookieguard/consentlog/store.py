@@ -23,7 +23,7 @@ from .record import EXPORT_FIELDS, ConsentRecord, columns, utc
 if TYPE_CHECKING:
     from sqlalchemy import Connection, Engine, Table
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ConsentStore", "ExportFormat"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ConsentStore", "ExportFormat", "write_export"]
 
 #: The layout of the tables this version writes; see :data:`MIGRATIONS`.
 SCHEMA_VERSION = 2
@@ -52,6 +52,28 @@ def _unique_consent_ids(conn: Connection, prefix: str) -> None:
 
 #: ``MIGRATIONS[n]`` upgrades a version ``n`` log to ``n + 1``, inside one transaction.
 MIGRATIONS: dict[int, Callable[[Connection, str], None]] = {1: _unique_consent_ids}
+
+
+def write_export(out: TextIO, records: Iterable[ConsentRecord], format: ExportFormat) -> int:
+    """Write ``records`` to ``out`` as JSON lines or CSV (:data:`EXPORT_FIELDS`); return how many.
+
+    Every store of records exports through this, so that their exports read alike.
+    """
+    if format not in ("jsonl", "csv"):
+        raise ValueError(f"format must be 'jsonl' or 'csv', got {format!r}")
+    writer = csv.DictWriter(out, EXPORT_FIELDS, lineterminator="\n")
+    if format == "csv":
+        writer.writeheader()
+    written = 0
+    for record in records:
+        row = record.as_dict()
+        if format == "jsonl":
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            granted, gpc = " ".join(row["granted"]), "true" if row["gpc"] else "false"
+            writer.writerow({**row, "granted": granted, "gpc": gpc})
+        written += 1
+    return written
 
 
 @dataclass(frozen=True)
@@ -320,21 +342,7 @@ class ConsentStore:
         format: ExportFormat = "jsonl",
     ) -> int:
         """Write the records to ``out`` as JSON lines or CSV; return how many."""
-        if format not in ("jsonl", "csv"):
-            raise ValueError(f"format must be 'jsonl' or 'csv', got {format!r}")
-        writer = csv.DictWriter(out, EXPORT_FIELDS, lineterminator="\n")
-        if format == "csv":
-            writer.writeheader()
-        written = 0
-        for record in self.records(since=since, until=until):
-            row = record.as_dict()
-            if format == "jsonl":
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-            else:
-                granted, gpc = " ".join(row["granted"]), "true" if row["gpc"] else "false"
-                writer.writerow({**row, "granted": granted, "gpc": gpc})
-            written += 1
-        return written
+        return write_export(out, self.records(since=since, until=until), format)
 
     def purge(self, older_than: datetime | timedelta) -> int:
         """Delete records given before ``older_than`` (a date, or an age); return how many."""

@@ -7,12 +7,14 @@ from django.core import checks  # type: ignore[import-untyped]
 
 
 class CookieGuardConfig(AppConfig):  # type: ignore[misc]
-    """Registers the system checks (:mod:`cookieguard.django.checks`) and the template tags."""
+    """Registers the system checks (:mod:`cookieguard.django.checks`); holds the consent log."""
 
     name = "cookieguard.django"
     label = "cookieguard"
     verbose_name = "cookieguard"
     default = True
+    # The models' primary keys, whatever the project's DEFAULT_AUTO_FIELD: the migrations say so.
+    default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
         from .checks import check_middleware_order, check_settings

@@ -19,7 +19,7 @@ from ..endpoint import ConsentEvent
 from ..guard import Guard
 from ..registry import Registry
 
-__all__ = ["ConfigError", "Configured", "build"]
+__all__ = ["ConfigError", "Configured", "build", "registry"]
 
 # OPTIONS that name a callable: a dotted path to it is accepted too, as settings often say.
 _CALLABLE_OPTIONS = ("on_consent", "on_violation")
@@ -69,6 +69,14 @@ def build() -> Configured:
             "(cookie_name, max_age, unknown, report_only, honor_gpc, ...) and on_consent.",
         ) from None
     return Configured(guard, on_consent)
+
+
+def registry() -> Registry:
+    """The registry ``settings.COOKIEGUARD`` names, or :class:`ConfigError`."""
+    setting = getattr(settings, "COOKIEGUARD", None)
+    if not isinstance(setting, Mapping):
+        return build().guard.registry  # raises the check's error
+    return _registry(setting.get("REGISTRY"))
 
 
 def _registry(value: object) -> Registry:

@@ -30,7 +30,9 @@ from http.cookies import CookieError, Morsel
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings  # type: ignore[import-untyped]
 from django.http import HttpRequest, HttpResponse, HttpResponseBase  # type: ignore[import-untyped]
+from django.utils import translation  # type: ignore[import-untyped]
 
 from .. import endpoint
 from ..endpoint import EndpointRequest
@@ -161,20 +163,23 @@ class CookieGuardMiddleware:
         body = request.read(endpoint.MAX_BODY + 1)
         headers = endpoint.header_map(request.headers.items())
         headers["host"] = request.get_host()  # ALLOWED_HOSTS and proxies, as Django's CSRF
-        answer = endpoint.handle(
-            self.guard,
-            EndpointRequest(
-                method=request.method or "GET",
-                path=request.path_info,
-                scheme=request.scheme,
-                headers=headers,
-                body=body[: endpoint.MAX_BODY],
-                too_large=len(body) > endpoint.MAX_BODY,
-                query_string=request.META.get("QUERY_STRING", ""),
-                client=request.META.get("REMOTE_ADDR"),
-            ),
-            self.on_consent,
-        )
+        # In the language the site's pages speak to this visitor, for a consent log to
+        # record which banner text was shown.
+        with translation.override(page_language(request)):
+            answer = endpoint.handle(
+                self.guard,
+                EndpointRequest(
+                    method=request.method or "GET",
+                    path=request.path_info,
+                    scheme=request.scheme,
+                    headers=headers,
+                    body=body[: endpoint.MAX_BODY],
+                    too_large=len(body) > endpoint.MAX_BODY,
+                    query_string=request.META.get("QUERY_STRING", ""),
+                    client=request.META.get("REMOTE_ADDR"),
+                ),
+                self.on_consent,
+            )
         response = HttpResponse(b"" if request.method == "HEAD" else answer.body)
         response.status_code = answer.status
         del response.headers["Content-Type"]  # the endpoint says its own, or none
@@ -184,6 +189,18 @@ class CookieGuardMiddleware:
             else:
                 add_header(response, name, value)
         return response
+
+
+def page_language(request: HttpRequest) -> str:
+    """The language the visitor's pages are in: ``LocaleMiddleware``'s choice, else the default.
+
+    The endpoint runs before ``LocaleMiddleware``, so its choice is made again here
+    (from the language cookie and ``Accept-Language``; a language prefix in the
+    page's path is not seen).
+    """
+    if settings.USE_I18N and "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE:
+        return translation.get_language_from_request(request)  # type: ignore[no-any-return]
+    return settings.LANGUAGE_CODE  # type: ignore[no-any-return]
 
 
 def add_header(response: HttpResponseBase, name: str, value: str) -> None:
