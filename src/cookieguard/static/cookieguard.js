@@ -312,7 +312,7 @@
     var embed = form.closest("[data-cookieguard-embed]");
     var name = embed.getAttribute("data-cookieguard-embed");
     var focusHere = embed.contains(document.activeElement);
-    fetch(form.action, {
+    fetch(form.getAttribute("action"), { // form.action would be its "action" field
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
