@@ -200,12 +200,17 @@ def test_the_dialog_speaks_the_visitors_language_for_the_sites_own_texts(
         for index, category in enumerate(registry.categories):
             box = shown.nth(index)
             label = texts[f"category.{category.name}.label"]
-            expect(box.locator("label")).to_have_text(label)
+            expect(box.locator(".cookieguard-category-head label")).to_have_text(label)
             assert label != category.title or category.name == "marketing"
             description = texts[f"category.{category.name}.description"]
             expect(box.locator(".cookieguard-category-description p").first).to_have_text(
                 description
             )
+            for service in registry.services_in(category.name):
+                if service.purpose:
+                    expect(box.locator(".cookieguard-service-description")).to_contain_text(
+                        [texts[f"service.{service.name}.purpose"]]
+                    )
             box.locator("summary").click()
             rows = box.locator("tbody tr")
             for row, cookie in zip(rows.all(), registry.cookies_in(category.name), strict=True):
