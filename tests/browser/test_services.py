@@ -21,8 +21,9 @@ from collections.abc import Iterator
 import pytest
 from examples.flask_app.app import registry
 from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
-from tests.browser.chromium import new_context
+from tests.browser.chromium import NOT_LOOPBACK, new_context
 from tests.browser.test_consent_flow import CONSENT_PATH, consent_saved, dialog, footer_link
+from tests.browser.test_visitors import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -252,5 +253,30 @@ def test_without_javascript_a_granted_category_fixes_its_services(
         expect(youtube).to_be_checked()
         expect(youtube).to_be_disabled()  # no form can say "commercial, but not YouTube"
         assert consent_state(page)["services"] == []  # and none is granted one by one
+    finally:
+        context.close()
+
+
+def test_on_a_phone_the_placeholder_has_the_players_size_too(
+    browser: Browser, base_urls: dict[str, str]
+) -> None:
+    context = browser.new_context(base_url=base_urls["flask"], **PHONE)
+    context.route(NOT_LOOPBACK, lambda route: route.abort())
+    youtube = YouTube(context)
+    try:
+        page = context.new_page()
+        page.goto("/meet")
+        embed = page.locator("#video")
+        before = embed.bounding_box()
+        assert before is not None
+        assert before["width"] == 375 - 2 * 16  # the page's width, within its margins
+        assert abs(before["height"] - before["width"] * 315 / 560) < 0.5  # 16:9, as the player
+        with consent_saved(page):
+            embed.get_by_role("button", name="Load video").tap()
+        expect(embed.locator("iframe")).to_have_count(1)
+        after = embed.bounding_box()
+        assert after is not None
+        assert (after["width"], after["height"]) == (before["width"], before["height"])
+        assert youtube.requests
     finally:
         context.close()
