@@ -47,7 +47,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 import cookieguard.consentlog.store as consentlog
-from cookieguard import Category, Registry
+from cookieguard import Category, Cookie, Registry
 from cookieguard.cli import main
 from cookieguard.consentlog import (
     ConsentLog,
@@ -584,3 +584,24 @@ def test_the_export_lists_services(open_log: OpenLog, db: Database, tmp_path: Pa
     (row,) = csv.DictReader(io.StringIO(target.read_text()))
     assert row["services"] == "youtube"
     assert row["granted"] == "necessary"
+
+
+def test_the_registry_fingerprint_covers_services() -> None:
+    from cookieguard import Service
+
+    plain = registry_fingerprint(SERVICES)
+    same = Registry(SERVICES.categories, SERVICES.cookies, services=SERVICES.services, revision=9)
+    assert registry_fingerprint(same) == plain
+    moved = [
+        Service(s.name, s.category, provider=s.provider, hosts=[*s.hosts, "cdn.example"])
+        for s in SERVICES.services
+    ]
+    assert (
+        registry_fingerprint(Registry(SERVICES.categories, SERVICES.cookies, services=moved))
+        != plain
+    )
+    without = [Cookie(c.name, c.category, path=c.path, domain=c.domain) for c in SERVICES.cookies]
+    assert (
+        registry_fingerprint(Registry(SERVICES.categories, without, services=SERVICES.services))
+        != plain
+    )
