@@ -333,3 +333,16 @@ def test_an_old_consent_cookie_is_honoured_and_grant_keeps_it(serve: Any) -> Non
     stored = ConsentCodec(KEY).loads(consent_value(granted).partition("=")[2])
     assert stored is not None
     assert stored.granted == {"necessary", "statistics"} and stored.services == {"youtube"}
+
+
+def test_verdicts_are_remembered_per_service_grant(serve: Any) -> None:
+    """One middleware, the same categories, different services: never the other's verdict."""
+    for services, kept in [
+        (["youtube"], ["YSC", "VISITOR_INFO1_LIVE"]),
+        ([], []),
+        (["doubleclick"], ["IDE"]),
+        (["youtube"], ["YSC", "VISITOR_INFO1_LIVE"]),
+    ]:
+        cookie = f"{CONSENT_COOKIE}={token(services=services)}"
+        page = serve(headers=[("Host", "testserver"), ("Cookie", cookie)])
+        assert page.cookie_names() == kept, services
