@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from tests.cases import KEY, SERVICES, token
+from tests.cases import CONSENT_COOKIE, KEY, OLD_STYLE_TOKEN, SERVICES, Seen, sc, token
+from tests.test_contract import ADAPTERS
 
 from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry, Service
 from cookieguard.guard import Guard
 
+ENDPOINT = "/cookieguard/consent"
 NECESSARY = Category("necessary", required=True)
 MARKETING = Category("marketing", gpc_opt_out=True)
 YOUTUBE = Service(
@@ -255,3 +258,91 @@ def test_no_consent_stale_revision_and_undeclared_services_allow_nothing() -> No
     assert not guard.consent_from(None, False).allows_service("youtube")
     assert not effective(["marketing"], ["youtube"], revision=1).allows_service("youtube")
     assert not effective(services=["vimeo"]).allows_service("vimeo")
+
+
+# -- the endpoint and the decision, through raw WSGI, raw ASGI, Flask and Starlette -----
+
+FORM = "application/x-www-form-urlencoded"
+PAGE_SETS = (sc("YSC=y"), sc("VISITOR_INFO1_LIVE=v; Path=/video"), sc("IDE=i"), sc("ads=a"))
+
+
+@pytest.fixture(params=list(ADAPTERS))
+def serve(request: pytest.FixtureRequest) -> Any:
+    seen = Seen()
+    app = ADAPTERS[request.param](PAGE_SETS, seen, {"registry": SERVICES, "secret_key": KEY})
+    app.seen = seen
+    return app
+
+
+def post(serve: Any, body: bytes, *, content_type: str = FORM, cookie: str = "") -> Any:
+    headers = [("Host", "testserver"), ("Content-Type", content_type)]
+    if cookie:
+        headers.append(("Cookie", cookie))
+    return serve(method="POST", path=ENDPOINT, headers=headers, body=body)
+
+
+def consent_value(response: Any) -> str:
+    (value,) = [v for v in response.set_cookies if v.startswith(f"{CONSENT_COOKIE}=")]
+    return value.partition(";")[0]
+
+
+def test_load_this_video_then_the_page(serve: Any) -> None:
+    granted = post(serve, b"action=grant&service=youtube&next=%2Fvideo%23embed-youtube")
+    assert granted.status == 303
+    assert granted.values("location") == ["/video#embed-youtube"]
+    cookie = consent_value(granted)
+    page = serve(headers=[("Host", "testserver"), ("Cookie", f"{cookie}; IDE=old")])
+    assert [name.strip() for name in page.cookie_names()] == ["YSC", "VISITOR_INFO1_LIVE", "IDE"]
+    assert page.set_cookies[-1].startswith("IDE=;")  # the withdrawal of IDE, not IDE=i
+    assert serve.seen.consent.allows_service("youtube")
+    assert not serve.seen.consent.allows_service("doubleclick")
+    assert not serve.seen.consent.allows("marketing")
+
+
+def test_revoking_the_service_withdraws_its_cookies(serve: Any) -> None:
+    cookie = f"{CONSENT_COOKIE}={token(services=['youtube'])}; YSC=1; VISITOR_INFO1_LIVE=2"
+    revoked = post(serve, b"action=revoke&service=youtube&next=%2Fvideo", cookie=cookie)
+    assert revoked.status == 303
+    deleted = sorted(v.partition("=")[0] for v in revoked.set_cookies if "Max-Age=0" in v)
+    assert deleted == ["VISITOR_INFO1_LIVE", "YSC"]
+
+
+def test_json_save_with_services(serve: Any) -> None:
+    body = json.dumps({"categories": ["statistics"], "services": ["youtube"]}).encode()
+    answer = post(serve, body, content_type="application/json")
+    assert answer.status == 200
+    data = json.loads(answer.body)
+    assert data["services"] == ["youtube"]
+    assert data["granted"] == ["necessary", "statistics"]
+    assert data["allowed_services"] == ["youtube", "matomo"]
+
+
+def test_an_unknown_service_is_400_and_changes_no_cookie(serve: Any) -> None:
+    answer = post(serve, b"action=grant&service=vimeo", cookie="YSC=1")
+    assert answer.status == 400
+    assert "'vimeo'" in json.loads(answer.body)["error"]
+    assert answer.set_cookies == []
+
+
+def test_an_old_consent_cookie_is_honoured_and_grant_keeps_it(serve: Any) -> None:
+    cookie = f"{CONSENT_COOKIE}={OLD_STYLE_TOKEN}"
+    page = serve(headers=[("Host", "testserver"), ("Cookie", cookie)])
+    assert serve.seen.consent.allows("statistics") and serve.seen.consent.allows_service("matomo")
+    assert page.cookie_names() == []  # no marketing cookie, no service granted
+    granted = post(serve, b"action=grant&service=youtube", cookie=cookie)
+    stored = ConsentCodec(KEY).loads(consent_value(granted).partition("=")[2])
+    assert stored is not None
+    assert stored.granted == {"necessary", "statistics"} and stored.services == {"youtube"}
+
+
+def test_verdicts_are_remembered_per_service_grant(serve: Any) -> None:
+    """One middleware, the same categories, different services: never the other's verdict."""
+    for services, kept in [
+        (["youtube"], ["YSC", "VISITOR_INFO1_LIVE"]),
+        ([], []),
+        (["doubleclick"], ["IDE"]),
+        (["youtube"], ["YSC", "VISITOR_INFO1_LIVE"]),
+    ]:
+        cookie = f"{CONSENT_COOKIE}={token(services=services)}"
+        page = serve(headers=[("Host", "testserver"), ("Cookie", cookie)])
+        assert page.cookie_names() == kept, services

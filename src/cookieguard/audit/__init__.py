@@ -40,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..consent import new_consent
 from ..registry import Registry
 from .drive import client, find_middleware, harness, interface_of
 from .report import (
@@ -52,7 +51,7 @@ from .report import (
     cookie_lifetime,
     declared_lifetime,
 )
-from .rules import consent_states, error, findings, observe
+from .rules import consent_states, error, findings, observe, state_consent
 
 __all__ = [
     "CNIL_MAX_LIFETIME",
@@ -100,8 +99,8 @@ def audit_app(
                 progress(path)
             for state in states:
                 cookie = None
-                if state.granted is not None:
-                    consent = new_consent(state.granted, guard.registry.revision)
+                consent = state_consent(state, guard.registry.revision)
+                if consent is not None:
                     cookie = f"{guard.cookie_name}={guard.codec.dumps(consent)}"
                 recorder.seen.clear()
                 try:
