@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from cookieguard import Category, Cookie, Registry
+from cookieguard import Category, Cookie, Registry, Service
 
 # The seed pages live in ``shared/`` beside the repository (``COOKIEGUARD_SEEDS`` moves them).
 SEEDS = Path(
@@ -37,6 +37,49 @@ KOPANO = Registry(
         Category("not_required", label="Not required"),
         # They record the visitor's choices: recording a refusal cannot need consent.
         Category("cookie_management", required=True, label="Cookie Management"),
+    ],
+    # The third parties the seed names in its descriptions, each inside its category.
+    services=[
+        Service(
+            "youtube",
+            "commercial",
+            label="YouTube",
+            provider="Google",
+            purpose="Embedded videos",
+            hosts=["https://www.youtube-nocookie.com", "https://*.youtube.com"],
+        ),
+        Service(
+            "doubleclick",
+            "commercial",
+            label="Google DoubleClick",
+            provider="Google",
+            purpose="Advertising",
+            hosts=["https://*.doubleclick.net"],
+        ),
+        Service(
+            "recaptcha",
+            "commercial",
+            label="Google reCAPTCHA",
+            provider="Google",
+            purpose="Telling people from bots on forms",
+            hosts=["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
+        ),
+        Service(
+            "matomo",
+            "not_required",
+            label="Matomo",
+            provider="Matomo",
+            purpose="Audience measurement",
+            hosts=["https://stats.kopano.com"],
+        ),
+        Service(
+            "akamai",
+            "not_required",
+            label="Akamai Bot Manager",
+            provider="Akamai",
+            purpose="Bot and fraud prevention",
+            hosts=["https://*.akamaihd.net"],
+        ),
     ],
     cookies=[
         Cookie(
@@ -86,6 +129,7 @@ KOPANO = Registry(
             purpose="Used by Google DoubleClick and stores information about how the user uses "
             "the website and any other advertisement before visiting the website. This is used "
             "to present users with ads that are relevant to them according to the user profile.",
+            service="doubleclick",
         ),
         Cookie(
             "NID",
@@ -94,6 +138,7 @@ KOPANO = Registry(
             purpose="This cookie is used to a profile based on user's interest and display "
             "personalized ads to the users. On our website it is set by the Google reCAPTCHA "
             "service.",
+            service="recaptcha",
         ),
         Cookie(
             "GPS",
@@ -101,6 +146,7 @@ KOPANO = Registry(
             provider="YouTube",
             purpose="This cookie is set by Youtube and registers a unique ID for tracking users "
             "based on their geographical location",
+            service="youtube",
         ),
         Cookie(
             "VISITOR_INFO1_LIVE",
@@ -108,6 +154,7 @@ KOPANO = Registry(
             provider="YouTube",
             purpose="This cookie is set by Youtube. Used to track the information of the "
             "embedded YouTube videos on a website.",
+            service="youtube",
         ),
         Cookie(
             "YSC",
@@ -115,6 +162,7 @@ KOPANO = Registry(
             provider="YouTube",
             purpose="This cookies is set by Youtube and is used to track the views of embedded "
             "videos.",
+            service="youtube",
         ),
         Cookie(
             "_pk_id.*",
@@ -122,6 +170,7 @@ KOPANO = Registry(
             provider="Matomo",
             purpose=MATOMO.format("This cookie is used to recognize a returning visitor."),
             duration="13 months",
+            service="matomo",
         ),
         Cookie(
             "_pk_ses.*",
@@ -131,18 +180,21 @@ KOPANO = Registry(
                 "This is a short lived cookies used to temporarily store data for the visit."
             ),
             duration="30 minutes",
+            service="matomo",
         ),
         Cookie(
             "bm_sz",
             "not_required",
             provider="Akamai",
             purpose="Akamai bot manager / Fraud prevention",
+            service="akamai",
         ),
         Cookie(
             "_abck",
             "not_required",
             provider="Akamai",
             purpose="Akamai Bot Manager – Security cookie",
+            service="akamai",
         ),
         Cookie("test_cookie", "not_required"),
         Cookie(

@@ -564,3 +564,83 @@ def test_the_examples_pass_the_audit(capsys: pytest.CaptureFixture[str], example
     reached = {o.name for o in report.observations if o.state == "all" and o.reached_client}
     exact = {c.name for c in module.registry.cookies if not c.is_pattern}
     assert exact <= reached
+
+
+# -- services ----------------------------------------------------------------------------
+
+
+def video_app(*, guarded: bool, by_service: bool) -> Any:
+    """A page embedding a video: it sets YouTube's cookie when it thinks it may."""
+    from tests.cases import KEY, SERVICES
+
+    async def video(request: Request) -> Response:
+        response = PlainTextResponse("video")
+        consent = request.scope.get("cookieguard.consent")
+        allowed = consent is None or (
+            consent.allows_service("youtube") if by_service else consent.allows("marketing")
+        )
+        if allowed:
+            response.set_cookie("YSC", "y")
+        response.set_cookie("IDE", "i")  # DoubleClick, whatever the consent
+        return response
+
+    middleware = [Middleware(CookieGuardMiddleware, registry=SERVICES, secret_key=KEY)]
+    return Starlette(routes=[Route("/video", video)], middleware=middleware if guarded else [])
+
+
+def test_the_states_include_each_service_granted_one_by_one() -> None:
+    from tests.cases import SERVICES
+
+    states = consent_states(SERVICES)
+    assert [s.name for s in states] == [
+        "none",
+        "necessary-only",
+        "only:statistics",
+        "only:marketing",
+        "service:youtube",
+        "service:doubleclick",
+        "service:matomo",
+        "all",
+    ]
+    youtube = states[4]
+    assert (youtube.granted, youtube.services) == (frozenset(), frozenset({"youtube"}))
+
+
+def test_a_cookie_of_a_service_is_judged_by_the_service_state() -> None:
+    report = audit_app(video_app(guarded=True, by_service=True), paths=["/video"])
+    ysc = {o.state: (o.consented, o.reached_client) for o in report.observations if o.name == "YSC"}
+    assert ysc["service:youtube"] == (True, True)
+    assert ysc["only:marketing"] == (True, True)
+    assert "service:doubleclick" not in ysc  # not set: the app asked for youtube only
+    ide = {o.state: (o.consented, o.reached_client) for o in report.observations if o.name == "IDE"}
+    assert ide["service:youtube"] == (False, False)  # stripped: another service
+    assert ide["service:doubleclick"] == (True, True)
+    assert [f for f in report.findings if f.kind == "leak"] == []
+
+
+def test_an_unguarded_app_leaking_a_service_cookie_names_the_states() -> None:
+    from tests.cases import SERVICES
+
+    report = audit_app(video_app(guarded=False, by_service=True), SERVICES, ["/video"])
+    leaks = {f.name: f.states for f in report.findings if f.kind == "leak"}
+    assert leaks["IDE"] == (
+        "none",
+        "necessary-only",
+        "only:statistics",
+        "service:youtube",
+        "service:matomo",
+    )
+    assert leaks["YSC"] == (
+        "none",
+        "necessary-only",
+        "only:statistics",
+        "service:doubleclick",
+        "service:matomo",
+    )
+
+
+def test_an_app_gating_by_category_misses_the_service_grant_but_does_not_leak() -> None:
+    report = audit_app(video_app(guarded=True, by_service=False), paths=["/video"])
+    ysc = [o.state for o in report.observations if o.name == "YSC"]
+    assert "service:youtube" not in ysc and "only:marketing" in ysc
+    assert [f for f in report.findings if f.kind == "leak"] == []

@@ -26,6 +26,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 from tests.browser.servers import serve_asgi
+from tests.cases import SERVICES
 from tests.consentlog_support import (
     BACKENDS,
     CATEGORIES,
@@ -46,7 +47,7 @@ from werkzeug.test import Client
 from werkzeug.wrappers import Response
 
 import cookieguard.consentlog.store as consentlog
-from cookieguard import Category, Registry
+from cookieguard import Category, Cookie, Registry
 from cookieguard.cli import main
 from cookieguard.consentlog import (
     ConsentLog,
@@ -55,6 +56,7 @@ from cookieguard.consentlog import (
     parse_moment,
     registry_fingerprint,
 )
+from cookieguard.consentlog.record import ConsentRecord
 from cookieguard.wsgi import CookieGuardMiddleware as WSGIMiddleware
 
 UTC = timezone.utc
@@ -508,3 +510,98 @@ def test_the_demo_records_consents_and_the_cli_finds_the_id_its_dialog_shows(
     out = capsys.readouterr().out
     assert f"consent_id     {consent_id}" in out
     assert "action         accept_all" in out
+
+
+# -- services ---------------------------------------------------------------------------
+
+
+def test_services_granted_one_by_one_are_recorded(open_log: OpenLog) -> None:
+
+    log = open_log(registry=SERVICES)
+    with TestClient(logging_app(log, SERVICES), base_url="https://shop.example") as client:
+        saved = client.post(CONSENT_PATH, json={"services": ["matomo", "youtube"]}).json()
+        granted = client.post(CONSENT_PATH, json={"action": "grant", "service": "doubleclick"})
+        revoked = client.post(CONSENT_PATH, json={"action": "revoke", "service": "youtube"})
+    first = log.find(saved["consent_id"])
+    second = log.find(granted.json()["consent_id"])
+    third = log.find(revoked.json()["consent_id"])
+    assert first is not None and second is not None and third is not None
+    assert first.services == ("youtube", "matomo")  # in declaration order
+    assert (second.action, second.services) == ("grant", ("youtube", "doubleclick", "matomo"))
+    assert (third.action, third.services) == ("revoke", ("doubleclick", "matomo"))
+    assert third.previous_id == second.consent_id
+    assert first.as_dict()["services"] == ["youtube", "matomo"]
+
+
+def test_a_record_without_services_reads_as_none() -> None:
+    record = ConsentRecord.from_dict(
+        {
+            "consent_id": "c1",
+            "given_at": "2026-01-02T03:04:05Z",
+            "action": "save",
+            "granted": ["necessary"],
+            "revision": 3,
+            "registry_hash": "r",
+            "banner_hash": "b",
+            "language": "en",
+            "gpc": False,
+        }
+    )
+    assert record.services == ()
+    assert record.previous_id is None
+
+
+def test_a_version_2_log_is_migrated_and_its_records_still_read(
+    open_log: OpenLog, db: Database
+) -> None:
+    log = open_log()
+    with visitor(log) as client:
+        old_id = client.post(CONSENT_PATH, json={"action": "accept_all"}).json()["consent_id"]
+    log.close()
+    # The log as version 2 wrote it: no services column.
+    db.execute("ALTER TABLE {prefix}consents DROP COLUMN services")
+    db.execute("UPDATE {prefix}schema SET version = 2")
+    with ConsentStore(db.url, table_prefix=db.prefix) as store:
+        assert store.schema_version() == 2
+        record = store.find(old_id)
+        assert store.schema_version() == consentlog.SCHEMA_VERSION == 3
+    assert record is not None
+    assert record.services == ()
+    assert record.granted == ("necessary", "statistics", "marketing")
+    later = open_log()
+    with visitor(later) as client:
+        new_id = client.post(CONSENT_PATH, json={"action": "reject_all"}).json()["consent_id"]
+    assert later.find(new_id) is not None
+
+
+def test_the_export_lists_services(open_log: OpenLog, db: Database, tmp_path: Path) -> None:
+
+    log = open_log(registry=SERVICES)
+    with TestClient(logging_app(log, SERVICES), base_url="https://shop.example") as client:
+        client.post(CONSENT_PATH, json={"action": "grant", "service": "youtube"})
+    target = tmp_path / "consents.csv"
+    assert main(["consents", "export", *db.cli, "--format", "csv", "--output", str(target)]) == 0
+    (row,) = csv.DictReader(io.StringIO(target.read_text()))
+    assert row["services"] == "youtube"
+    assert row["granted"] == "necessary"
+
+
+def test_the_registry_fingerprint_covers_services() -> None:
+    from cookieguard import Service
+
+    plain = registry_fingerprint(SERVICES)
+    same = Registry(SERVICES.categories, SERVICES.cookies, services=SERVICES.services, revision=9)
+    assert registry_fingerprint(same) == plain
+    moved = [
+        Service(s.name, s.category, provider=s.provider, hosts=[*s.hosts, "cdn.example"])
+        for s in SERVICES.services
+    ]
+    assert (
+        registry_fingerprint(Registry(SERVICES.categories, SERVICES.cookies, services=moved))
+        != plain
+    )
+    without = [Cookie(c.name, c.category, path=c.path, domain=c.domain) for c in SERVICES.cookies]
+    assert (
+        registry_fingerprint(Registry(SERVICES.categories, without, services=SERVICES.services))
+        != plain
+    )

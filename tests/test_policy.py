@@ -340,7 +340,9 @@ def test_the_json_form_is_stable() -> None:
         "duration": "",
         "path": "/",
         "domain": None,
+        "service": None,
     }
+    assert data["categories"][0]["services"] == []
 
 
 @pytest.mark.parametrize(
@@ -395,3 +397,158 @@ def test_the_sites_own_translations_reach_the_policy(monkeypatch: pytest.MonkeyP
     sessionid = category["cookies"][1]
     assert (sessionid["purpose"], sessionid["duration"]) == ("Connexion", "2 semaines")
     assert policy_data(registry, "en")["categories"][0]["title"] == "Necessary"
+
+
+# -- services ---------------------------------------------------------------------------
+
+# The seed names a third party in each of these descriptions: the registry declares them.
+KOPANO_SERVICES = {
+    "Commercial": {
+        "YouTube": ["GPS", "VISITOR_INFO1_LIVE", "YSC"],
+        "Google DoubleClick": ["IDE"],
+        "Google reCAPTCHA": ["NID"],
+    },
+    "Not required": {"Matomo": ["_pk_id.*", "_pk_ses.*"], "Akamai Bot Manager": ["bm_sz", "_abck"]},
+}
+
+
+class ServiceParser(HTMLParser):
+    """Reads back category -> service -> (its text, its cookie names) from the HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.services: dict[str, dict[str, tuple[str, list[str]]]] = {}
+        self._category = ""
+        self._service: str | None = None
+        self._capture: str | None = None
+        self._buffer: list[str] = []
+        self._text: list[str] = []
+        self._in_table = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        classes = dict(attrs).get("class") or ""
+        if "cookieguard-policy-category" in classes:
+            self._service = None
+        self._in_table = self._in_table or tag == "table"
+        if tag in ("h2", "h3") or (tag == "code" and self._in_table):
+            self._capture, self._buffer = tag, []
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_table = self._in_table and tag != "table"
+        if tag != self._capture:
+            return
+        text, self._capture = "".join(self._buffer).strip(), None
+        if tag == "h2":
+            self._category = text
+            self.services.setdefault(text, {})
+        elif tag == "h3":
+            self._service, self._text = text, []
+            self.services[self._category][text] = ("", [])
+        elif self._service is not None:
+            _, names = self.services[self._category][self._service]
+            names.append(text)
+
+    def handle_data(self, data: str) -> None:
+        if self._capture is not None:
+            self._buffer.append(data)
+        if self._service is not None:
+            self._text.append(data)
+            prose, names = self.services[self._category][self._service]
+            self.services[self._category][self._service] = (prose + data, names)
+
+
+def markdown_services(text: str) -> dict[str, dict[str, tuple[str, list[str]]]]:
+    found: dict[str, dict[str, tuple[str, list[str]]]] = {}
+    category, service = "", None
+    for line in text.splitlines():
+        if line.startswith("## "):
+            category, service = line[3:], None
+            found[category] = {}
+        elif line.startswith("### "):
+            service = line[4:]
+            found[category][service] = ("", [])
+        elif service is not None:
+            prose, names = found[category][service]
+            match = re.match(r"\| `([^`]+)`", line)
+            found[category][service] = (prose + line, [*names, *([match[1]] if match else [])])
+    return found
+
+
+def rendered_services(fmt: str, lang: str = "en") -> dict[str, dict[str, tuple[str, list[str]]]]:
+    output = render(KOPANO, fmt, lang)  # type: ignore[arg-type]
+    if fmt == "json":
+        data = json.loads(output)
+        return {
+            c["title"]: {
+                s["title"]: (f"{s['provider']} {' '.join(s['hosts'])}", s["cookies"])
+                for s in c["services"]
+            }
+            for c in data["categories"]
+        }
+    if fmt == "md":
+        return markdown_services(output)
+    parser = ServiceParser()
+    parser.feed(output)
+    return parser.services
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_kopano_cookies_are_grouped_by_service_with_provider_and_hosts(fmt: str, lang: str) -> None:
+    rendered = rendered_services(fmt, lang)
+    for category, services in KOPANO_SERVICES.items():
+        assert list(rendered[category]) == list(services), category
+        for title, names in services.items():
+            prose, listed = rendered[category][title]
+            assert listed == names, title
+            service = next(s for s in KOPANO.services if s.title == title)
+            assert service.provider in prose
+            for host in service.hosts:
+                assert host.replace("*", "\\*" if fmt == "md" else "*") in prose or host in prose
+    assert rendered["Necessary"] == {} and rendered["Kopano Cookies"] == {}
+
+
+@pytest.mark.parametrize("fmt", ["fragment", "md"])
+def test_cookies_of_no_service_come_before_the_services(fmt: str) -> None:
+    output = render(KOPANO, fmt)  # type: ignore[arg-type]
+    not_required = output[output.index("Not required") :]
+    assert not_required.index("test_cookie") < not_required.index("Matomo")
+
+
+def test_service_texts_are_escaped_and_translatable(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cookieguard import Service
+
+    registry = Registry(
+        [Category("necessary", required=True), Category("video")],
+        [Cookie("v", "video", service="tube")],
+        services=[Service("tube", "video", label="<b>Tube</b>", provider="A & B", purpose="*x*")],
+    )
+    html = render(registry, "fragment")
+    assert "&lt;b&gt;Tube&lt;/b&gt;" in html and "A &amp; B" in html
+    assert "\\*x\\*" in render(registry, "md")
+    data = policy_data(registry)
+    assert data["categories"][1]["services"] == [
+        {
+            "name": "tube",
+            "title": "<b>Tube</b>",
+            "provider": "A & B",
+            "purpose": "*x*",
+            "hosts": [],
+            "cookies": ["v"],
+        }
+    ]
+    assert data["categories"][1]["cookies"][0]["service"] == "tube"
+
+
+def test_a_service_without_cookies_says_so() -> None:
+    from cookieguard import Service
+
+    registry = Registry(
+        [Category("necessary", required=True), Category("video")],
+        [],
+        services=[Service("tube", "video", hosts=["https://tube.example"])],
+    )
+    html = render(registry, "fragment")
+    assert "Tube" in html and "https://tube.example" in html
+    assert i18n.messages("en")["policy.service.no_cookies"] in html
+    assert i18n.messages("en")["policy.empty"] not in html

@@ -26,7 +26,7 @@ from tests.browser.chromium import CHROMIUM, launch
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
-from cookieguard import Category, Cookie, Registry
+from cookieguard import Category, Cookie, Registry, Service
 from cookieguard.asgi import CookieGuardMiddleware
 from cookieguard.consent_mode import CONSENT_TYPES
 from cookieguard.flask import CookieGuard
@@ -70,13 +70,13 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Page</title>
 </body></html>"""
 
 
-def flask_app(registry: Registry = REGISTRY) -> Flask:
+def flask_app(registry: Registry = REGISTRY, page: str = PAGE) -> Flask:
     app = Flask(__name__)
     app.secret_key = SECRET
 
     @app.get("/")
     def home() -> FlaskResponse:
-        response = make_response(render_template_string(PAGE))
+        response = make_response(render_template_string(page))
         response.set_cookie("_pk_id.1.abcd", "visitor", httponly=True)  # statistics
         return response
 
@@ -89,8 +89,8 @@ def flask_app(registry: Registry = REGISTRY) -> Flask:
     return app
 
 
-def starlette_app(tmp_path: Path, registry: Registry = REGISTRY) -> Starlette:
-    (tmp_path / "page.html").write_text(PAGE)
+def starlette_app(tmp_path: Path, registry: Registry = REGISTRY, page: str = PAGE) -> Starlette:
+    (tmp_path / "page.html").write_text(page)
     templates = Jinja2Templates(directory=tmp_path, context_processors=[template_context])
 
     def home(request: Request) -> Response:
@@ -147,6 +147,254 @@ def dialog_tag(page: str) -> str:
     match = re.search(r'<div id="cookieguard-preferences"[^>]*>', page)
     assert match, "the preferences dialog is always rendered"
     return match.group(0)
+
+
+SERVICE_REGISTRY = Registry(
+    categories=[
+        Category("necessary", required=True, label="Strictly necessary"),
+        Category("statistics", label="Statistics"),
+        Category("marketing", label="Marketing", gpc_opt_out=True),
+    ],
+    services=[
+        Service("youtube", "marketing", label="YouTube", provider="Google", purpose="Videos"),
+        Service("vimeo", "marketing", label="Vimeo", provider="Vimeo"),
+        Service("matomo", "statistics", label="Matomo", provider="InnoCraft"),
+    ],
+    cookies=[
+        Cookie("sessionid", "necessary"),
+        Cookie("VISITOR_INFO1_LIVE", "marketing", provider="YouTube", service="youtube"),
+        Cookie("YSC", "marketing", provider="YouTube", service="youtube"),
+        Cookie("vuid", "marketing", provider="Vimeo", service="vimeo"),
+        Cookie("_pk_id.*", "statistics", provider="Matomo", service="matomo"),
+    ],
+)
+
+EMBED_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Page</title>
+{{ cookieguard.assets() }}</head><body>
+{{ cookieguard.banner() }}
+{{ cookieguard.embed("youtube", src="https://www.youtube-nocookie.com/embed/x?a=1&b=2",
+                     title='Our "launch" video', width=560, height=315, id="clip") }}
+{{ cookieguard.embed("vimeo", src="https://player.vimeo.com/video/1", title="Vimeo clip",
+                     aspect_ratio="4/3") }}
+{% if cookieguard.allows_service("matomo") %}<p id="matomo-on">Matomo</p>{% endif %}
+</body></html>"""
+
+
+@pytest.fixture(params=["flask", "starlette"])
+def services_visitor(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Visitor]:
+    """A visitor of a page with embeds, against a registry with services."""
+    if request.param == "flask":
+        yield Visitor(flask_app(SERVICE_REGISTRY, EMBED_PAGE).test_client())
+    else:
+        app = starlette_app(tmp_path, SERVICE_REGISTRY, EMBED_PAGE)
+        with TestClient(app, base_url="http://testserver") as client:
+            yield Visitor(client)
+
+
+def service_box(page: str, name: str) -> str:
+    """The dialog's checkbox of service ``name``."""
+    match = re.search(rf'<input type="checkbox"[^>]*name="services" value="{name}"[^>]*>', page)
+    assert match, f"no checkbox for service {name}"
+    return match.group(0)
+
+
+def category_box(page: str, name: str) -> str:
+    match = re.search(rf'<input type="checkbox"[^>]*name="categories" value="{name}"[^>]*>', page)
+    assert match, f"no checkbox for category {name}"
+    return match.group(0)
+
+
+def rendered_iframes(page: str) -> list[str]:
+    """The iframes a browser loads: not those kept inert in a ``<template>``."""
+    outside = re.sub(r"<template\b.*?</template>", "", page, flags=re.S)
+    return re.findall(r"<iframe\b[^>]*>", outside)
+
+
+def placeholder(page: str, anchor: str) -> str:
+    match = re.search(
+        rf'<div class="cookieguard-embed[^"]*" id="{anchor}".*?</template>', page, re.S
+    )
+    assert match, f"no placeholder #{anchor}"
+    return match.group(0)
+
+
+# -- services in the dialog ------------------------------------------------------------
+
+
+def test_the_dialog_nests_each_categorys_services_under_it(services_visitor: Visitor) -> None:
+    page = services_visitor.get()
+    categories = re.findall(
+        r'<div class="cookieguard-category">(.*?)<details class="cookieguard-cookies">', page, re.S
+    )
+    by_category = {
+        re.search(r'name="categories" value="([^"]+)"', block)[1]: block  # type: ignore[index]
+        for block in categories
+    }
+    assert re.findall(r'name="services" value="([^"]+)"', by_category["marketing"]) == [
+        "youtube",
+        "vimeo",
+    ]
+    assert re.findall(r'name="services" value="([^"]+)"', by_category["statistics"]) == ["matomo"]
+    assert 'name="services"' not in by_category["necessary"]
+    marketing = by_category["marketing"]
+    assert "<legend" in marketing and "Services in Marketing" in marketing
+    assert '<label for="cookieguard-category-3-service-1">YouTube</label>' in marketing
+    assert "Provider: Google" in marketing
+    assert "Cookies: VISITOR_INFO1_LIVE, YSC" in marketing
+    # Each checkbox is described by its service's texts, for screen readers.
+    box = service_box(page, "youtube")
+    described = re.search(r'aria-describedby="([^"]+)"', box)
+    assert described and f'id="{described[1]}"' in marketing
+
+
+def test_without_consent_every_service_is_off_and_can_be_chosen(services_visitor: Visitor) -> None:
+    page = services_visitor.get()
+    for name in ("youtube", "vimeo", "matomo"):
+        box = service_box(page, name)
+        assert " checked" not in box and " disabled" not in box, box
+    assert 'data-cookieguard-allowed-services=""' in page
+
+
+def test_a_granted_category_shows_its_services_on_and_fixed_without_javascript(
+    services_visitor: Visitor,
+) -> None:
+    services_visitor.choose(action="save", categories=["marketing"])
+    page = services_visitor.get()
+    for name in ("youtube", "vimeo"):
+        box = service_box(page, name)
+        # Disabled: a form posted without JavaScript cannot say "marketing, but not YouTube".
+        assert " checked" in box and " disabled" in box and "data-cookieguard-included" in box
+    assert " checked" not in service_box(page, "matomo")
+    assert 'data-cookieguard-allowed-services="youtube vimeo"' in page
+
+
+def test_a_service_granted_one_by_one_is_on_alone(services_visitor: Visitor) -> None:
+    services_visitor.choose(action="grant", service="youtube")
+    page = services_visitor.get()
+    assert " checked" in service_box(page, "youtube")
+    assert " disabled" not in service_box(page, "youtube")
+    assert " checked" not in service_box(page, "vimeo")
+    assert " checked" not in category_box(page, "marketing")
+
+
+def test_under_gpc_the_category_is_off_but_a_one_by_one_grant_stays_on(
+    services_visitor: Visitor,
+) -> None:
+    services_visitor.choose(action="save", categories=["marketing"])
+    page = services_visitor.get("/", **{"Sec-GPC": "1"})
+    assert " checked" not in category_box(page, "marketing")
+    assert " checked" not in service_box(page, "youtube")
+    assert " disabled" not in service_box(page, "youtube")
+    services_visitor.choose(action="grant", service="youtube")
+    page = services_visitor.get("/", **{"Sec-GPC": "1"})
+    assert " checked" in service_box(page, "youtube")
+    assert len(rendered_iframes(page)) == 1
+
+
+def test_allows_service_in_templates(services_visitor: Visitor) -> None:
+    assert 'id="matomo-on"' not in services_visitor.get()
+    services_visitor.choose(action="grant", service="matomo")
+    assert 'id="matomo-on"' in services_visitor.get()
+    services_visitor.choose(action="revoke", service="matomo")
+    assert 'id="matomo-on"' not in services_visitor.get()
+    services_visitor.choose(action="save", categories=["statistics"])
+    assert 'id="matomo-on"' in services_visitor.get()
+
+
+# -- embeds ----------------------------------------------------------------------------
+
+
+def test_an_embed_without_consent_is_a_placeholder_that_grants_its_service(
+    services_visitor: Visitor,
+) -> None:
+    page = services_visitor.get("/?page=2")
+    assert rendered_iframes(page) == []  # YouTube is never contacted
+    box = placeholder(page, "clip")
+    assert "<strong>YouTube</strong> · Google" in box  # the service and its provider
+    assert "connects your browser to Google" in box  # what loading it means
+    form = re.search(r'<form method="post" action="([^"]+)"[^>]*>(.*?)</form>', box, re.S)
+    assert form and form[1] == CONSENT
+    assert '<input type="hidden" name="action" value="grant">' in form[2]
+    assert '<input type="hidden" name="service" value="youtube">' in form[2]
+    assert '<input type="hidden" name="next" value="/?page=2#clip">' in form[2]
+    assert re.search(r"<button type=\"submit\"[^>]*>Load video</button>", form[2])
+    # The sizer has the embed's size, so the iframe that replaces the placeholder fits it.
+    assert (
+        '<svg class="cookieguard-embed-sizer" viewBox="0 0 560 315" width="560" height="315"' in box
+    )
+    # The iframe waits, inert, for cookieguard.js; its attributes are escaped.
+    template = re.search(r"<template data-cookieguard-embed-frame>(.*?)</template>", box, re.S)
+    assert template
+    assert 'src="https://www.youtube-nocookie.com/embed/x?a=1&amp;b=2"' in template[1]
+    assert 'title="Our &#34;launch&#34; video"' in template[1]
+
+
+def test_an_allowed_embed_is_its_iframe_in_the_same_box(services_visitor: Visitor) -> None:
+    services_visitor.choose(action="grant", service="youtube")
+    page = services_visitor.get()
+    (frame,) = rendered_iframes(page)  # vimeo's is still a placeholder
+    assert 'src="https://www.youtube-nocookie.com/embed/x?a=1&amp;b=2"' in frame
+    assert 'title="Our &#34;launch&#34; video"' in frame
+    assert 'width="560" height="315"' in frame
+    box = re.search(r'<div class="cookieguard-embed" id="clip".*?</div>', page, re.S)
+    assert box and "data-cookieguard-embed-loaded" in box[0] and "<form" not in box[0]
+    assert 'viewBox="0 0 560 315"' in box[0]
+
+
+def test_an_embed_without_a_size_keeps_its_aspect_ratio(services_visitor: Visitor) -> None:
+    page = services_visitor.get()
+    vimeo = re.search(r'<div class="cookieguard-embed cookieguard-embed-fluid" id="([^"]+)"', page)
+    assert vimeo and vimeo[1].startswith("cookieguard-embed-vimeo-")
+    assert '<svg class="cookieguard-embed-sizer" viewBox="0 0 4 3" aria-hidden="true"' in page
+
+
+def test_load_video_without_javascript_comes_back_at_the_embed() -> None:
+    client = flask_app(SERVICE_REGISTRY, EMBED_PAGE).test_client()
+    page = client.get("/?page=2").text
+    form = re.search(
+        r'<form method="post" action="[^"]+" class="cookieguard-embed-form".*?</form>', page, re.S
+    )
+    assert form
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form[0]))
+    response = client.post(CONSENT, data={k: html.unescape(v) for k, v in fields.items()})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?page=2#clip"
+    assert len(rendered_iframes(client.get("/?page=2").text)) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "button", "text"),
+    [
+        ("en", "Load video", "It allows YouTube on the whole site"),
+        ("fr", "Charger la vidéo", "Cela autorise YouTube sur tout le site"),
+        ("de", "Video laden", "YouTube ist damit auf der ganzen Website erlaubt"),
+    ],
+)
+def test_the_placeholder_speaks_the_visitors_language(
+    services_visitor: Visitor, language: str, button: str, text: str
+) -> None:
+    box = placeholder(services_visitor.get("/", **{"Accept-Language": language}), "clip")
+    assert f">{button}</button>" in box
+    assert text in box
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            'embed("dailymotion", src="https://x.test/", title="t")',
+            "undeclared service 'dailymotion'",
+        ),
+        ('embed("youtube", src="https://x.test/", title="t", width=560)', "width and height"),
+        ('embed("youtube", src="https://x.test/", title="t", aspect_ratio="wide")', "aspect_ratio"),
+        ('embed("youtube", src="https://x.test/", title="t", aspect_ratio="16/0")', "aspect_ratio"),
+    ],
+)
+def test_a_mistaken_embed_is_an_error_naming_it(call: str, message: str) -> None:
+    app = flask_app(SERVICE_REGISTRY, "{{ cookieguard." + call + " }}")
+    app.testing = True
+    with pytest.raises(ValueError, match=re.escape(message)):
+        app.test_client().get("/")
 
 
 # -- the banner ---------------------------------------------------------------------

@@ -4,6 +4,8 @@ The registry already says which cookies a site sets, who sets them, why and
 for how long; :func:`render` turns it into the page regulators ask for, as an
 HTML fragment to include in a site's own layout, a standalone HTML page,
 Markdown, or JSON for other tools (its shape is ``docs/policy-schema.json``).
+Within each category, the cookies of no service come first, then each service
+(its provider and the hosts it loads from) with its cookies.
 Headings come from the ``policy`` message catalogues (English, French,
 German); the registry's own text (labels, descriptions, purposes, durations)
 is shown as declared or as the site translated it
@@ -26,7 +28,7 @@ from jinja2 import PackageLoader
 
 from . import i18n, templating
 from .consent import DEFAULT_MAX_AGE
-from .registry import Cookie, Registry
+from .registry import Cookie, Registry, Service
 
 __all__ = [
     "FORMATS",
@@ -70,6 +72,21 @@ def _cookie_entry(cookie: Cookie, t: Mapping[str, str]) -> dict[str, Any]:
         "duration": i18n.cookie_text(t, cookie, "duration"),
         "path": cookie.path,
         "domain": cookie.domain,
+        "service": cookie.service,
+    }
+
+
+def _service_entry(
+    service: Service, cookies: tuple[Cookie, ...], t: Mapping[str, str]
+) -> dict[str, Any]:
+    """A service as the policy lists it; its label and purpose translated like a cookie's."""
+    return {
+        "name": service.name,
+        "title": t.get(f"service.{service.name}.label") or service.title,
+        "provider": service.provider,
+        "purpose": t.get(f"service.{service.name}.purpose") or service.purpose,
+        "hosts": list(service.hosts),
+        "cookies": [c.name for c in cookies if c.service == service.name],
     }
 
 
@@ -105,7 +122,9 @@ def policy_data(
     t = i18n.messages(lang, registry)
     categories: list[dict[str, Any]] = []
     for category in registry.categories:
-        cookies = [_cookie_entry(c, t) for c in registry.cookies_in(category.name)]
+        declared = registry.cookies_in(category.name)
+        cookies = [_cookie_entry(c, t) for c in declared]
+        services = [_service_entry(s, declared, t) for s in registry.services_in(category.name)]
         categories.append(
             {
                 "name": category.name,
@@ -114,6 +133,7 @@ def policy_data(
                 "required": category.required,
                 "gpc_opt_out": category.gpc_opt_out,
                 "cookies": cookies,
+                "services": services,
             }
         )
     consent_cookie = registry.consent_cookie
@@ -129,6 +149,7 @@ def policy_data(
                 "duration": lifetime(consent_max_age, lang),
                 "path": "/",
                 "domain": None,
+                "service": None,
             },
         )
     return {

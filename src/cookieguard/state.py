@@ -34,15 +34,22 @@ class RequestConsent:
     ``allows`` gives the effective answer: true for required categories, false for
     everything else when the visitor has no valid consent for the registry's
     current revision, and with Global Privacy Control already applied.
+    ``allows_service`` is true for a service whose category is allowed, or that
+    the visitor granted one by one (a specific choice, which GPC does not undo).
     """
 
     allowed: frozenset[str]
     consent: Consent | None = None
     gpc: bool = False
     gpc_blocked: frozenset[str] = frozenset()
+    # Every service allowed now: by its category, or granted one by one.
+    services: frozenset[str] = frozenset()
 
     def allows(self, category: str) -> bool:
         return category in self.allowed
+
+    def allows_service(self, name: str) -> bool:
+        return name in self.services
 
     @property
     def has_consent(self) -> bool:

@@ -200,12 +200,17 @@ def test_the_dialog_speaks_the_visitors_language_for_the_sites_own_texts(
         for index, category in enumerate(registry.categories):
             box = shown.nth(index)
             label = texts[f"category.{category.name}.label"]
-            expect(box.locator("label")).to_have_text(label)
+            expect(box.locator(".cookieguard-category-head label")).to_have_text(label)
             assert label != category.title or category.name == "marketing"
             description = texts[f"category.{category.name}.description"]
             expect(box.locator(".cookieguard-category-description p").first).to_have_text(
                 description
             )
+            for service in registry.services_in(category.name):
+                if service.purpose:
+                    expect(box.locator(".cookieguard-service-description")).to_contain_text(
+                        [texts[f"service.{service.name}.purpose"]]
+                    )
             box.locator("summary").click()
             rows = box.locator("tbody tr")
             for row, cookie in zip(rows.all(), registry.cookies_in(category.name), strict=True):
@@ -218,13 +223,14 @@ def test_the_dialog_speaks_the_visitors_language_for_the_sites_own_texts(
         context.close()
 
 
-def test_every_category_and_cookie_text_has_french_and_german(example: str) -> None:
+def test_every_category_cookie_and_service_text_has_french_and_german(example: str) -> None:
     registry = REGISTRIES[example]
     wanted = {
         f"category.{c.name}.{f}" for c in registry.categories for f in ("label", "description")
     }
     wanted |= {f"cookie.{c.name}.purpose" for c in registry.cookies if c.purpose}
     wanted |= {f"cookie.{c.name}.duration" for c in registry.cookies if c.duration}
+    wanted |= {f"service.{s.name}.purpose" for s in registry.services if s.purpose}
     for lang in ("fr", "de"):
         assert wanted <= set(CATALOGUES[example][lang]), lang
         assert set(CATALOGUES[example][lang]) <= wanted, f"{lang}: keys for nothing declared"

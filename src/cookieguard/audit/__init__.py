@@ -40,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from ..consent import new_consent
 from ..guard import Guard
 from ..registry import Registry
 from .drive import Client, client, find_middleware, harness, interface_of
@@ -54,7 +53,7 @@ from .report import (
     cookie_lifetime,
     declared_lifetime,
 )
-from .rules import consent_states, error, findings, observe
+from .rules import consent_states, error, findings, observe, state_consent
 
 __all__ = [
     "CNIL_MAX_LIFETIME",
@@ -133,8 +132,8 @@ def audit_with(
                 progress(path)
             for state in states:
                 cookie = None
-                if state.granted is not None:
-                    consent = new_consent(state.granted, guard.registry.revision)
+                consent = state_consent(state, guard.registry.revision)
+                if consent is not None:
                     cookie = f"{guard.cookie_name}={guard.codec.dumps(consent)}"
                 seen.clear()
                 try:

@@ -50,10 +50,14 @@ _DURATION = re.compile(
 
 @dataclass(frozen=True)
 class ConsentState:
-    """One consent a visitor can be in: ``granted`` is None for no consent cookie at all."""
+    """One consent a visitor can be in: ``granted`` is None for no consent cookie at all.
+
+    ``services`` are the services granted one by one (``service:youtube``).
+    """
 
     name: str
     granted: frozenset[str] | None
+    services: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

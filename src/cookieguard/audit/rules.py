@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from ..consent import new_consent
+from ..consent import Consent, new_consent
 from ..guard import Guard
 from ..registry import Registry
 from ..setcookie import is_deletion, set_cookie_name
@@ -19,20 +19,33 @@ from .report import (
     declared_lifetime,
 )
 
-__all__ = ["consent_states", "error", "findings", "observe"]
+__all__ = ["consent_states", "error", "findings", "observe", "state_consent"]
 
 _KIND_ORDER: dict[str, int] = {"error": 0, "undeclared": 1, "leak": 2, "long-lived": 3}
 
 
 def consent_states(registry: Registry) -> tuple[ConsentState, ...]:
-    """None, the required categories only, each optional category alone, and all."""
+    """None, the required categories only, each optional category alone, each service
+    of an optional category granted one by one (``service:<name>``), and all."""
     optional = [c.name for c in registry.categories if not c.required]
     return (
         ConsentState("none", None),
         ConsentState("necessary-only", frozenset()),
         *(ConsentState(f"only:{name}", frozenset({name})) for name in optional),
+        *(
+            ConsentState(f"service:{s.name}", frozenset(), frozenset({s.name}))
+            for s in registry.services
+            if not registry.is_required(s.category)
+        ),
         ConsentState("all", frozenset(optional)),
     )
+
+
+def state_consent(state: ConsentState, revision: int) -> Consent | None:
+    """The consent a visitor in ``state`` carries (None: no consent cookie)."""
+    if state.granted is None:
+        return None
+    return new_consent(state.granted, revision, state.services)
 
 
 def _set_cookies(values: Iterable[str]) -> dict[str, float | None]:
@@ -59,17 +72,16 @@ def observe(
     guarded: bool,
 ) -> list[Observation]:
     """One observation per cookie name in this response."""
-    consent = guard.consent_from(
-        None if state.granted is None else new_consent(state.granted, guard.registry.revision),
-        gpc=False,
-    )
+    registry = guard.registry
+    consent = guard.consent_from(state_consent(state, registry.revision), gpc=False)
     set_by_app, passed = _set_cookies(from_app), _set_cookies(out)
     # For a wrapped app ``out`` is what reached the client; otherwise it is what a
     # cookieguard would let through, and the client got everything the app set.
     reached = passed if guarded else set_by_app
     observations = []
     for name in dict.fromkeys([*set_by_app, *passed]):
-        category = guard.registry.category_of(name)
+        category = registry.category_of(name)
+        service = registry.service_of(name)
         lifetimes = [set_by_app.get(name), passed.get(name)]
         outcome: GuardOutcome = (
             "bypassed" if name not in set_by_app else "passed" if name in passed else "stripped"
@@ -80,7 +92,12 @@ def observe(
                 state=state.name,
                 name=name,
                 category=category,
-                consented=category is not None and consent.allows(category),
+                # A cookie of a service is consented to by its category or by the service.
+                consented=category is not None
+                and (
+                    consent.allows(category)
+                    or (service is not None and consent.allows_service(service))
+                ),
                 set_by_app=name in set_by_app,
                 reached_client=name in reached,
                 guard=outcome,

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import i18n
 from ..policy import _cookie_entry
-from ..registry import Registry
+from ..registry import Cookie, Registry
 
 __all__ = [
     "banner_fingerprint",
@@ -37,11 +37,23 @@ def registry_declarations(registry: Registry) -> str:
     The revision is left out, so that the same declarations under two revisions
     hash the same and changed declarations under one revision are caught. A
     cookie is described as the cookie policy describes it, plus its category.
+    Services, and a cookie's service, appear only when declared: a registry
+    without services hashes as it did before services existed.
     """
     categories = [asdict(c) for c in registry.categories]
     declared: dict[str, str] = {}  # no translations: the texts as the registry declares them
-    cookies = [{**_cookie_entry(c, declared), "category": c.category} for c in registry.cookies]
-    return canonical({"categories": categories, "cookies": cookies})
+    cookies = [_declared_cookie(c, declared) for c in registry.cookies]
+    described: dict[str, Any] = {"categories": categories, "cookies": cookies}
+    if registry.services:  # a registry without services hashes as it did before them
+        described["services"] = [asdict(s) for s in registry.services]
+    return canonical(described)
+
+
+def _declared_cookie(cookie: Cookie, declared: dict[str, str]) -> dict[str, Any]:
+    entry = {**_cookie_entry(cookie, declared), "category": cookie.category}
+    if entry["service"] is None:
+        del entry["service"]
+    return entry
 
 
 def registry_fingerprint(registry: Registry) -> str:

@@ -84,6 +84,7 @@ class RecordMaker:
             given_at=utc(event.consent.given_at),
             action=event.action,
             granted=tuple(c.name for c in self.registry.categories if event.consent.allows(c.name)),
+            services=tuple(s.name for s in self.registry.services if s.name in event.services),
             revision=event.consent.revision,
             registry_hash=self.registry_hash,
             banner_hash=sha256(texts),

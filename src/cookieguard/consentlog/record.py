@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -48,6 +48,8 @@ class ConsentRecord:
     given_at: datetime = field(metadata=_stored("moment", index=True))
     action: str = field(metadata=_stored("short"))
     granted: tuple[str, ...] = field(metadata=_stored("names"))  # a JSON list in the table
+    # The services granted one by one; records written before services read as none.
+    services: tuple[str, ...] = field(default=(), metadata=_stored("names"))
     revision: int = field(metadata=_stored("int"))
     registry_hash: str = field(metadata=_stored("hash"))
     banner_hash: str = field(metadata=_stored("hash"))
@@ -62,9 +64,9 @@ class ConsentRecord:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ConsentRecord:
-        """The record :meth:`as_dict` wrote (unknown keys are ignored)."""
+        """The record :meth:`as_dict` wrote (unknown keys are ignored, missing ones default)."""
         values = {f.name: _from_json(_kind(f.name), data.get(f.name)) for f in _FIELDS}
-        return cls(**values)
+        return cls(**_with_defaults(values))
 
     def as_row(self) -> dict[str, Any]:
         """The record as a row of the consents table."""
@@ -73,10 +75,21 @@ class ConsentRecord:
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ConsentRecord:
         """The record a row of the consents table holds."""
-        return cls(**{f.name: _from_row(_kind(f.name), row[f.name]) for f in _FIELDS})
+        values = {f.name: _from_row(_kind(f.name), row[f.name]) for f in _FIELDS}
+        return cls(**_with_defaults(values))
 
 
 _FIELDS = fields(ConsentRecord)
+# Fields a record written before them lacks, which then read as their default.
+_ADDED: frozenset[str] = frozenset(
+    f.name for f in _FIELDS if f.default is not MISSING and f.default is not None
+)
+
+
+def _with_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None or k not in _ADDED}
+
+
 _KINDS: dict[str, Kind] = {f.name: f.metadata["kind"] for f in _FIELDS}
 #: The columns of an export, in order: the record's fields.
 EXPORT_FIELDS: tuple[str, ...] = tuple(f.name for f in _FIELDS)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "ConsentStore", "ExportFormat", "write_export"]
 
 #: The layout of the tables this version writes; see :data:`MIGRATIONS`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 ExportFormat = Literal["jsonl", "csv"]
 
@@ -50,8 +50,18 @@ def _unique_consent_ids(conn: Connection, prefix: str) -> None:
     conn.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{table}_consent_id ON {table} (consent_id)")
 
 
+def _services(conn: Connection, prefix: str) -> None:
+    """Version 3: the services granted one by one; records written before have none."""
+    conn.exec_driver_sql(
+        f"ALTER TABLE {prefix}consents ADD COLUMN services TEXT NOT NULL DEFAULT '[]'"
+    )
+
+
 #: ``MIGRATIONS[n]`` upgrades a version ``n`` log to ``n + 1``, inside one transaction.
-MIGRATIONS: dict[int, Callable[[Connection, str], None]] = {1: _unique_consent_ids}
+MIGRATIONS: dict[int, Callable[[Connection, str], None]] = {
+    1: _unique_consent_ids,
+    2: _services,
+}
 
 
 def write_export(out: TextIO, records: Iterable[ConsentRecord], format: ExportFormat) -> int:
@@ -70,8 +80,8 @@ def write_export(out: TextIO, records: Iterable[ConsentRecord], format: ExportFo
         if format == "jsonl":
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            granted, gpc = " ".join(row["granted"]), "true" if row["gpc"] else "false"
-            writer.writerow({**row, "granted": granted, "gpc": gpc})
+            names = {key: " ".join(row[key]) for key in ("granted", "services")}
+            writer.writerow({**row, **names, "gpc": "true" if row["gpc"] else "false"})
         written += 1
     return written
 
