@@ -49,6 +49,13 @@ TEMPLATES = {
         "<footer>{% cookieguard_preferences_link %}</footer></body>"
     ),
     "no-request.html": "{% load cookieguard %}{% cookieguard_banner %}",
+    "embed.html": (
+        '{% load cookieguard %}{% cookieguard_allows_service "youtube" as youtube %}'
+        "<p>youtube: {{ youtube }}</p>"
+        '{% cookieguard_embed "youtube" src="https://www.youtube-nocookie.com/embed/x" '
+        'title="A video" id="video" %}'
+    ),
+    "embed-mistake.html": '{% load cookieguard %}{% cookieguard_embed "youtube" title="x" %}',
 }
 JINJA_TEMPLATES = {
     "page.jinja": (
@@ -172,6 +179,10 @@ def page_view(request: HttpRequest) -> HttpResponse:
     return render(request, "page.html")
 
 
+def embed_view(request: HttpRequest) -> HttpResponse:
+    return render(request, request.GET.get("template", "embed.html"))
+
+
 def jinja_view(request: HttpRequest) -> HttpResponse:
     return render(request, "page.jinja")
 
@@ -224,6 +235,7 @@ urlpatterns = [
     path("forget", forget_view),
     path("page", page_view),
     path("jinja", jinja_view),
+    path("embed", embed_view),
     path("no-request", no_request_view),
     path("cookies", cookies_view),
     path("async", async_view),

@@ -6,7 +6,7 @@ import pytest
 from django.template import TemplateSyntaxError
 from django.test import Client, override_settings
 from django.utils import translation
-from tests.cases import consent_cookie, token
+from tests.cases import SERVICES, consent_cookie, token
 
 from . import SITE_MIDDLEWARE
 
@@ -61,3 +61,27 @@ def test_a_language_cookieguard_lacks_falls_back_to_english() -> None:
 def test_the_tags_say_what_they_need_without_the_request() -> None:
     with pytest.raises(TemplateSyntaxError, match="context_processors.request"):
         Client().get("/no-request")
+
+
+@override_settings(COOKIEGUARD={"REGISTRY": SERVICES})
+def test_an_embed_is_a_placeholder_until_its_service_is_granted() -> None:
+    client = Client()
+    html = client.get("/embed").content.decode()
+    assert "<p>youtube: False</p>" in html
+    assert "cookieguard-embed-placeholder" in html  # inert until granted, with a one-click grant
+    assert "data-cookieguard-embed-loaded" not in html
+    assert 'name="action" value="grant"' in html and 'name="service" value="youtube"' in html
+    assert 'value="/embed#video"' in html  # back to this page, at the embed
+    granted = client.post(
+        "/cookieguard/consent", {"action": "grant", "service": "youtube", "next": "/embed#video"}
+    )
+    assert granted.status_code == 303 and granted["Location"] == "/embed#video"
+    html = client.get("/embed").content.decode()
+    assert "<p>youtube: True</p>" in html
+    assert "<iframe" in html and 'src="https://www.youtube-nocookie.com/embed/x"' in html
+
+
+@override_settings(COOKIEGUARD={"REGISTRY": SERVICES})
+def test_an_embed_without_its_src_says_so_where_templates_do() -> None:
+    with pytest.raises(TemplateSyntaxError, match="cookieguard_embed 'youtube'"):
+        Client().get("/embed?template=embed-mistake.html")

@@ -12,6 +12,7 @@ renders for Flask and Starlette:
     <body>
       {% cookieguard_allows "statistics" as statistics %}
       {% if statistics %}<script src="/matomo.js"></script>{% endif %}
+      {% cookieguard_embed "youtube" src="https://www.youtube-nocookie.com/embed/..." title="..." %}
       {% cookieguard_banner %}
       <footer>{% cookieguard_preferences_link %}</footer>
     </body>
@@ -71,11 +72,31 @@ def cookieguard_allows(context: Any, category: str) -> bool:
     return _ui(context).allows(category)
 
 
+def cookieguard_allows_service(context: Any, service: str) -> bool:
+    """``{% cookieguard_allows_service "youtube" as ok %}``: its category, or a one-by-one grant."""
+    return _ui(context).allows_service(service)
+
+
+def cookieguard_embed(context: Any, service: str, **options: Any) -> SafeString:
+    """The service's ``<iframe>`` when allowed, else its click-to-load placeholder.
+
+    Takes the options of :meth:`cookieguard.ui.ConsentUI.embed`: ``src`` and
+    ``title`` (required), ``width`` and ``height``, ``aspect_ratio``, ``allow``,
+    ``button``, ``id``.
+    """
+    try:
+        return _safe(_ui(context).embed(service, **options))
+    except TypeError as exc:  # a missing or misspelt option: say it where templates do
+        raise template.TemplateSyntaxError(f"cookieguard_embed {service!r}: {exc}") from exc
+
+
 for _tag in (
     cookieguard_assets,
     cookieguard_banner,
     cookieguard_preferences_link,
     cookieguard_consent_mode,
     cookieguard_allows,
+    cookieguard_allows_service,
+    cookieguard_embed,
 ):
     register.simple_tag(_tag, takes_context=True)
