@@ -23,7 +23,7 @@ from unittest import mock
 import itsdangerous.timed
 from werkzeug.http import parse_cookie
 
-from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry
+from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry, Service
 
 KEY = "current-signing-key"
 OLD_KEY = "previous-signing-key"
@@ -63,6 +63,36 @@ NO_GPC = Registry(
     revision=2,
 )
 
+# Services inside categories: YouTube and DoubleClick in marketing, Matomo in statistics;
+# "ads" is a marketing cookie of no service.
+SERVICES = Registry(
+    categories=[
+        Category("necessary", required=True),
+        Category("statistics"),
+        Category("marketing", gpc_opt_out=True),
+    ],
+    services=[
+        Service(
+            "youtube",
+            "marketing",
+            label="YouTube",
+            provider="Google",
+            hosts=["https://www.youtube-nocookie.com", "https://*.youtube.com"],
+        ),
+        Service("doubleclick", "marketing", provider="Google", hosts=["https://*.doubleclick.net"]),
+        Service("matomo", "statistics", provider="Matomo", hosts=["stats.example.org"]),
+    ],
+    cookies=[
+        Cookie("sessionid", "necessary"),
+        Cookie("YSC", "marketing", service="youtube"),
+        Cookie("VISITOR_INFO1_LIVE", "marketing", service="youtube", path="/video"),
+        Cookie("IDE", "marketing", service="doubleclick", domain=".example.test"),
+        Cookie("ads", "marketing"),
+        Cookie("_pk_id.*", "statistics", service="matomo"),
+    ],
+    revision=2,
+)
+
 # Names that are not RFC tokens, as web-platform-tests set them; a browser stores them all.
 ODD_NAMES = ("тест", '"test', "@a", "(a", "test test", "春节回")
 NON_TOKENS = Registry(
@@ -99,9 +129,10 @@ def token(
     key: str | list[str] = KEY,
     age: int = 0,
     consent_id: str = "9f0b7cf1-52ee-4a52-9a21-30f6b0c8f1de",
+    services: Iterable[str] = (),
 ) -> str:
     """A consent cookie value, signed ``age`` seconds ago."""
-    consent = Consent(frozenset(granted), revision, consent_id)
+    consent = Consent(frozenset(granted), revision, consent_id, services=frozenset(services))
     with itsdangerous_clock(age):
         return ConsentCodec(key).dumps(consent)
 

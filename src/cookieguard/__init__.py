@@ -8,7 +8,7 @@ visitor did not consent to is removed before it leaves the server.
 
 from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
 from .guard import Guard, RequestConsent, Verdict, is_deletion, set_cookie_name
-from .registry import DEFAULT_CONSENT_COOKIE, Category, Cookie, Registry
+from .registry import DEFAULT_CONSENT_COOKIE, Category, Cookie, Registry, Service
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,7 @@ __all__ = [
     "Guard",
     "Registry",
     "RequestConsent",
+    "Service",
     "Verdict",
     "is_deletion",
     "set_cookie_name",

@@ -37,16 +37,23 @@ _CACHE_BYTES = 4 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Consent:
-    """A visitor's stored choice: the categories granted under one registry revision."""
+    """A visitor's stored choice: the categories granted under one registry revision.
+
+    ``services`` are the services granted one by one, without their whole
+    category (the "load this video" button of an embed).
+    """
 
     granted: frozenset[str]
     revision: int
     consent_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     given_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    services: frozenset[str] = field(default=frozenset(), kw_only=True)
 
     def __post_init__(self) -> None:
         if not isinstance(self.granted, frozenset):
             object.__setattr__(self, "granted", frozenset(self.granted))
+        if not isinstance(self.services, frozenset):
+            object.__setattr__(self, "services", frozenset(self.services))
 
     def allows(self, category: str) -> bool:
         """True when the visitor granted ``category`` (required ones are not stored)."""
@@ -92,7 +99,9 @@ class ConsentCodec:
 
     def dumps(self, consent: Consent) -> str:
         """A signed, cookie-safe value (``A-Za-z0-9_-.`` only) for ``consent``."""
-        payload = [sorted(consent.granted), consent.revision, consent.consent_id]
+        payload: list[Any] = [sorted(consent.granted), consent.revision, consent.consent_id]
+        if consent.services:  # without, the token is the one earlier versions wrote
+            payload.append(sorted(consent.services))
         return self._serializer.dumps(payload)
 
     def loads(self, value: str | bytes | None) -> Consent | None:
@@ -132,17 +141,23 @@ class ConsentCodec:
 def _entry_size(value: str, entry: tuple[Consent, float]) -> int:
     """Bytes a remembered consent holds, roughly: the token, the names, the id, the objects."""
     consent = entry[0]
-    return len(value) + 400 + sum(len(c) + 64 for c in consent.granted)
+    names = (*consent.granted, *consent.services)
+    return len(value) + 400 + sum(len(c) + 64 for c in names)
 
 
 def _consent_from(payload: Any, signed_at: datetime) -> Consent | None:
-    """Accept exactly the shape ``dumps`` writes; anything else is no consent."""
-    if not (isinstance(payload, list) and len(payload) == 3):
+    """Accept exactly the shape ``dumps`` writes; anything else is no consent.
+
+    Three items (categories, revision, id), as every version writes without
+    services; a fourth lists the services granted one by one.
+    """
+    if not (isinstance(payload, list) and len(payload) in (3, 4)):
         return None
-    granted, revision, consent_id = payload
+    granted, revision, consent_id = payload[:3]
+    services = payload[3] if len(payload) == 4 else []
     if (
-        not isinstance(granted, list)
-        or not all(isinstance(name, str) for name in granted)
+        not _names(granted)
+        or not _names(services)
         or isinstance(revision, bool)
         or not isinstance(revision, int)
         or not isinstance(consent_id, str)
@@ -154,9 +169,14 @@ def _consent_from(payload: Any, signed_at: datetime) -> Consent | None:
         revision=revision,
         consent_id=consent_id,
         given_at=signed_at.astimezone(timezone.utc),
+        services=frozenset(services),
     )
 
 
-def new_consent(granted: Iterable[str], revision: int) -> Consent:
-    """A fresh consent (new UUID4, given now) for the categories in ``granted``."""
-    return Consent(granted=frozenset(granted), revision=revision)
+def _names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(name, str) for name in value)
+
+
+def new_consent(granted: Iterable[str], revision: int, services: Iterable[str] = ()) -> Consent:
+    """A fresh consent (new UUID4, given now) for ``granted`` categories and ``services``."""
+    return Consent(granted=frozenset(granted), revision=revision, services=frozenset(services))

@@ -94,15 +94,22 @@ class RequestConsent:
     ``allows`` gives the effective answer: true for required categories, false for
     everything else when the visitor has no valid consent for the registry's
     current revision, and with Global Privacy Control already applied.
+    ``allows_service`` is true for a service whose category is allowed, or that
+    the visitor granted one by one (a specific choice, which GPC does not undo).
     """
 
     allowed: frozenset[str]
     consent: Consent | None = None
     gpc: bool = False
     gpc_blocked: frozenset[str] = frozenset()
+    # Every service allowed now: by its category, or granted one by one.
+    services: frozenset[str] = frozenset()
 
     def allows(self, category: str) -> bool:
         return category in self.allowed
+
+    def allows_service(self, name: str) -> bool:
+        return name in self.services
 
     @property
     def has_consent(self) -> bool:
@@ -306,7 +313,15 @@ class Guard:
         if consent is not None:
             allowed = allowed | {c for c in consent.granted if registry.has_category(c)}
         blocked = allowed & self._gpc_categories if gpc else frozenset()
-        return RequestConsent(allowed - blocked, consent, gpc, blocked)
+        allowed = allowed - blocked
+        services: frozenset[str] = frozenset()
+        if registry.services:
+            services = frozenset(
+                s.name
+                for s in registry.services
+                if s.category in allowed or (consent is not None and s.name in consent.services)
+            )
+        return RequestConsent(allowed, consent, gpc, blocked, services)
 
     def read_request(self, cookie_header: str | None, gpc_header: str | None) -> RequestState:
         """Decode the consent cookie and list the cookies to withdraw, from raw headers."""

@@ -10,10 +10,11 @@ backtracking regular expression: a request's cookie names are the client's).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-__all__ = ["DEFAULT_CONSENT_COOKIE", "Category", "Cookie", "Registry"]
+__all__ = ["DEFAULT_CONSENT_COOKIE", "Category", "Cookie", "Registry", "Service"]
 
 #: The name of the consent cookie unless the middleware is told otherwise.
 DEFAULT_CONSENT_COOKIE = "cookies_preferences"
@@ -59,15 +60,72 @@ class Cookie:
     duration: str = field(default="", kw_only=True)
     path: str = field(default="/", kw_only=True)
     domain: str | None = field(default=None, kw_only=True)
+    #: The :class:`Service` (a third party inside the category) that sets the cookie.
+    service: str | None = field(default=None, kw_only=True)
 
     def __post_init__(self) -> None:
         if not self.name or not isinstance(self.name, str):
             raise ValueError(f"a cookie needs a non-empty name, got {self.name!r}")
+        if self.service is not None and (not self.service or not isinstance(self.service, str)):
+            raise ValueError(f"cookie {self.name!r}: service must be a name, got {self.service!r}")
 
     @property
     def is_pattern(self) -> bool:
         """True when the name is a glob such as ``_pk_id.*``."""
         return "*" in self.name
+
+
+# A CSP host-source (CSP 3, section 2.3.1): an optional scheme, a host (optionally
+# "*." then labels), an optional port and path. Nothing a policy would read as a
+# separator (whitespace, ";", ","), no quotes (keywords such as 'self'), no "*" alone.
+_HOST_SOURCE = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9+.\-]*://)?"
+    r"(?:\*\.)?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*"
+    r"(?::(?:[0-9]+|\*))?"
+    r"(?:/[A-Za-z0-9\-._~%!$&()*+=:@/]*)?"
+)
+
+
+def is_host_source(value: object) -> bool:
+    """Whether ``value`` is a CSP host source (``https://*.example.com``, ``stats.example.org``)."""
+    return isinstance(value, str) and _HOST_SOURCE.fullmatch(value) is not None
+
+
+@dataclass(frozen=True)
+class Service:
+    """One third party inside a category (YouTube in marketing, Matomo in statistics).
+
+    A visitor may grant a service one by one without its whole category (the
+    "load this video" button on an embed). ``hosts`` are the CSP host sources
+    its content is loaded from (``https://www.youtube-nocookie.com``,
+    ``https://*.doubleclick.net``, ``stats.example.org``).
+    """
+
+    name: str
+    category: str
+    label: str | None = field(default=None, kw_only=True)
+    provider: str = field(default="", kw_only=True)
+    purpose: str = field(default="", kw_only=True)
+    hosts: tuple[str, ...] = field(default=(), kw_only=True)
+
+    def __post_init__(self) -> None:
+        if not self.name or not isinstance(self.name, str):
+            raise ValueError(f"a service needs a non-empty name, got {self.name!r}")
+        if isinstance(self.hosts, str):  # a lone string would be read one character a host
+            raise ValueError(f"service {self.name!r}: hosts must be a list, got {self.hosts!r}")
+        hosts = tuple(self.hosts)
+        for host in hosts:
+            if not is_host_source(host):
+                raise ValueError(
+                    f"service {self.name!r}: host {host!r} is not a CSP host source "
+                    "(such as https://www.example.com, https://*.example.com or example.org)"
+                )
+        object.__setattr__(self, "hosts", hosts)
+
+    @property
+    def title(self) -> str:
+        """The label to show a visitor, falling back to the name."""
+        return self.label or self.name.replace("_", " ").capitalize()
 
 
 def glob_match(segments: tuple[str, ...], name: str) -> bool:
@@ -97,7 +155,7 @@ def glob_match(segments: tuple[str, ...], name: str) -> bool:
 
 @dataclass(frozen=True)
 class Registry:
-    """Every category and cookie a site declares, with the policy's revision.
+    """Every category, service and cookie a site declares, with the policy's revision.
 
     Bump ``revision`` whenever the declarations change in a way visitors must
     agree to again: consents given for an older revision no longer count.
@@ -108,6 +166,7 @@ class Registry:
 
     categories: tuple[Category, ...]
     cookies: tuple[Cookie, ...]
+    services: tuple[Service, ...] = field(default=(), kw_only=True)
     revision: int = field(default=1, kw_only=True)
     consent_cookie: str = field(default=DEFAULT_CONSENT_COOKIE, kw_only=True)
 
@@ -121,18 +180,22 @@ class Registry:
     )
     _prefix_lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
     _required: frozenset[str] = field(init=False, repr=False, compare=False)
+    _services: dict[str, Service] = field(init=False, repr=False, compare=False)
+    _services_in: dict[str, tuple[Service, ...]] = field(init=False, repr=False, compare=False)
 
     def __init__(
         self,
         categories: Iterable[Category],
         cookies: Iterable[Cookie],
         *,
+        services: Iterable[Service] = (),
         revision: int = 1,
         consent_cookie: str = DEFAULT_CONSENT_COOKIE,
     ) -> None:
         set_ = object.__setattr__
         set_(self, "categories", tuple(categories))
         set_(self, "cookies", tuple(cookies))
+        set_(self, "services", tuple(services))
         set_(self, "revision", revision)
         set_(self, "consent_cookie", consent_cookie)
         self.__post_init__()
@@ -154,6 +217,7 @@ class Registry:
                 f"the registry has no required category (declared: {declared}): declare one "
                 'with Category("necessary", required=True) for the cookies the site needs'
             )
+        services = self._check_services(by_name)
         exact: dict[str, Cookie] = {}
         patterns: list[Cookie] = []
         for cookie in self.cookies:
@@ -163,6 +227,17 @@ class Registry:
                 raise ValueError(
                     f"cookie {cookie.name!r} names undeclared category {cookie.category!r}"
                 )
+            if cookie.service is not None:
+                service = services.get(cookie.service)
+                if service is None:
+                    raise ValueError(
+                        f"cookie {cookie.name!r} names undeclared service {cookie.service!r}"
+                    )
+                if service.category != cookie.category:
+                    raise ValueError(
+                        f"cookie {cookie.name!r} in category {cookie.category!r} names service "
+                        f"{service.name!r} of category {service.category!r}"
+                    )
             if cookie.is_pattern:
                 patterns.append(cookie)
             elif exact.setdefault(cookie.name, cookie) is not cookie:
@@ -178,6 +253,26 @@ class Registry:
         set_(self, "_by_prefix", {k: tuple(v) for k, v in by_prefix.items()})
         set_(self, "_prefix_lengths", tuple(sorted({len(k) for k in by_prefix})))
         set_(self, "_required", required)
+        set_(self, "_services", services)
+        in_category: dict[str, list[Service]] = {}
+        for service in self.services:
+            in_category.setdefault(service.category, []).append(service)
+        set_(self, "_services_in", {k: tuple(v) for k, v in in_category.items()})
+
+    def _check_services(self, categories: dict[str, Category]) -> dict[str, Service]:
+        services: dict[str, Service] = {}
+        for service in self.services:
+            if not isinstance(service, Service):
+                raise ValueError(f"services must be Service objects, got {service!r}")
+            if service.name in categories:
+                raise ValueError(f"service {service.name!r} is named like a category")
+            if service.category not in categories:
+                raise ValueError(
+                    f"service {service.name!r} names undeclared category {service.category!r}"
+                )
+            if services.setdefault(service.name, service) is not service:
+                raise ValueError(f"duplicate service {service.name!r}")
+        return services
 
     # -- lookups ---------------------------------------------------------------
 
@@ -238,8 +333,38 @@ class Registry:
         """The cookies declared in ``category``, in declaration order."""
         return tuple(c for c in self.cookies if c.category == category)
 
+    # -- services --------------------------------------------------------------
+
+    def service(self, name: str) -> Service:
+        """The declared service called ``name`` (``KeyError`` if there is none)."""
+        return self._services[name]
+
+    def has_service(self, name: str) -> bool:
+        return name in self._services
+
+    def services_in(self, category: str) -> tuple[Service, ...]:
+        """The services declared in ``category``, in declaration order."""
+        return self._services_in.get(category, ())
+
+    def service_of(self, cookie_name: str) -> str | None:
+        """The service of ``cookie_name``, or None (undeclared, or declared without one)."""
+        if cookie_name == self.consent_cookie:
+            return None
+        cookie = self.lookup(cookie_name)
+        return cookie.service if cookie is not None else None
+
+    def cookies_of(self, service: str) -> tuple[Cookie, ...]:
+        """The cookies declared with ``service=service``, in declaration order."""
+        return tuple(c for c in self.cookies if c.service == service)
+
     def with_consent_cookie(self, name: str) -> Registry:
         """The same registry with another consent cookie name."""
         if name == self.consent_cookie:
             return self
-        return Registry(self.categories, self.cookies, revision=self.revision, consent_cookie=name)
+        return Registry(
+            self.categories,
+            self.cookies,
+            services=self.services,
+            revision=self.revision,
+            consent_cookie=name,
+        )
