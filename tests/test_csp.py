@@ -21,10 +21,10 @@ from cookieguard.csp import (
     Csp,
     CspViolation,
     ReportError,
-    is_host_source,
     parse_reports,
     validate_sources,
 )
+from cookieguard.registry import is_host_source
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -40,6 +40,7 @@ def directives(policy: str) -> dict[str, list[str]]:
 class _Service:
     def __init__(self, name: str, *hosts: str) -> None:
         self.name = name
+        self.category = "marketing"
         self.hosts = hosts
 
 

@@ -27,13 +27,13 @@ costs a dictionary lookup. Reports come back to ``<consent_path>/csp-report``
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 from ._cache import BoundedCache
+from .registry import is_host_source
 
 __all__ = [
     "DIRECTIVES",
@@ -45,7 +45,6 @@ __all__ = [
     "CspMode",
     "CspViolation",
     "ReportError",
-    "is_host_source",
     "parse_reports",
     "validate_sources",
 ]
@@ -87,28 +86,8 @@ _MAX_HOST = 255
 _STATES = 256  # remembered headers: one per combination of allowed services seen
 _STATES_BYTES = 1024 * 1024
 
-# CSP Level 3 source grammar (section 2.3.1), the host-source alone, without "*" as
-# the whole host: a source that allows every host is no restriction.
-_SCHEME = r"[A-Za-z][A-Za-z0-9+\-.]*"
-_HOST = r"(?:\*\.)?[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.?"
-_PORT = r"(?::(?:[0-9]+|\*))?"
-# path-absolute of RFC 3986; ";" and "," separate directives and policies, so CSP
-# asks for them percent-encoded; quotes are refused too.
-_PATH = r"(?:/[A-Za-z0-9\-._~%!$&()*+=:@/]*)?"
-_HOST_SOURCE = re.compile(rf"(?:{_SCHEME}://)?{_HOST}{_PORT}{_PATH}")
 # Scheme sources that the policy writes in every directive already.
 _IMPLIED = frozenset({"data:", "blob:", "'self'"})
-
-
-def is_host_source(text: object) -> bool:
-    """Whether ``text`` is a CSP host source that names hosts (not ``*`` alone).
-
-    ``https://www.youtube.com``, ``https://*.doubleclick.net``,
-    ``stats.example.org``, ``cdn.example.org:8443/assets/`` are; ``*``,
-    ``https://*``, ``https:``, ``'self'``, anything with whitespace, ``;``, ``,``
-    or a quote is not.
-    """
-    return isinstance(text, str) and _HOST_SOURCE.fullmatch(text) is not None
 
 
 def validate_sources(csp_sources: object) -> dict[str, tuple[str, ...]]:
@@ -153,6 +132,9 @@ class _Service(Protocol):
     def name(self) -> str: ...
 
     @property
+    def category(self) -> str: ...
+
+    @property
     def hosts(self) -> Sequence[str]: ...
 
 
@@ -171,7 +153,8 @@ class Csp:
 
     ``services`` are the registry's services, each with its ``hosts``; the
     header for a consent allows the hosts of those whose ``allows_service`` is
-    true. ``key`` tells consents apart that could allow different services.
+    true, and always those of services in a ``required`` category. ``key``
+    tells consents apart that could allow different services.
     """
 
     mode: CspMode
@@ -179,6 +162,7 @@ class Csp:
     sources: Mapping[str, tuple[str, ...]]
     services: tuple[_Service, ...]
     on_violation: Callable[[CspViolation], object] | None = None
+    required: frozenset[str] = frozenset()
     header: str = field(init=False)
     _prefix: dict[str, str] = field(init=False, repr=False)
     _headers: BoundedCache[Any, Headers] = field(
@@ -197,9 +181,7 @@ class Csp:
             else "Content-Security-Policy-Report-Only"
         )
         object.__setattr__(self, "header", header)
-        prefix = {
-            d: " ".join((d, *_ALWAYS[d], *self.sources.get(d, ()))) for d in DIRECTIVES
-        }
+        prefix = {d: " ".join((d, *_ALWAYS[d], *self.sources.get(d, ()))) for d in DIRECTIVES}
         object.__setattr__(self, "_prefix", prefix)
 
     @property
@@ -216,7 +198,12 @@ class Csp:
 
     def hosts_for(self, consent: _Consent) -> list[str]:
         """The hosts of every service ``consent`` allows, in declaration order."""
-        return [h for s in self.services if consent.allows_service(s.name) for h in s.hosts]
+        return [
+            host
+            for service in self.services
+            if service.category in self.required or consent.allows_service(service.name)
+            for host in service.hosts
+        ]
 
     def headers_for(self, key: object, consent: _Consent) -> Headers:
         """The headers to add for ``consent``, remembered under ``key`` (its consent state)."""
