@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any, TypeVar
 from unittest import mock
 
+import itsdangerous
 import itsdangerous.timed
 from werkzeug.http import parse_cookie
 
@@ -168,6 +169,7 @@ class Case:
     options: Mapping[str, Any] = field(default_factory=dict)
     registry: Registry = REGISTRY
     allows: Mapping[str, bool] = field(default_factory=dict)  # what the app reads
+    allows_service: Mapping[str, bool] = field(default_factory=dict)  # the same, per service
     seen_cookies: tuple[str, ...] | None = None  # cookie names the app sees, in order
 
     def __str__(self) -> str:
@@ -181,6 +183,20 @@ ALL_SET = (
     sc("ads=y; Domain=.example.test; Path=/shop"),
 )
 VARY = ("Cookie, Sec-GPC",)
+
+
+SERVICE_SET = (
+    sc("sessionid=s1; Path=/; HttpOnly"),
+    sc("YSC=y; Path=/"),
+    sc("VISITOR_INFO1_LIVE=v; Path=/video"),
+    sc("IDE=i; Domain=.example.test"),
+    sc("ads=a"),
+    sc("_pk_id.1.abcd=x"),
+)
+# A consent minted as versions without services did: [categories, revision, id], signed.
+OLD_STYLE_TOKEN = itsdangerous.URLSafeTimedSerializer(
+    KEY, salt="cookieguard.consent", serializer_kwargs={"separators": (",", ":")}
+).dumps([["statistics"], 2, "0d5c1bd2-31d3-4b6a-8d2a-7d8a2a0b9f10"])
 
 
 def consent_cookie(value: str, *others: str) -> str:
@@ -642,6 +658,111 @@ CASES: tuple[Case, ...] = (
         registry=NO_GPC,
         kept=("sessionid",),
         vary=("Cookie",),
+    ),
+    # -- services: rule 3 and rule 6 by the service's answer ------------------------
+    Case(
+        "services-follow-their-category",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(["marketing"])),
+        kept=("sessionid", "YSC", "VISITOR_INFO1_LIVE", "IDE", "ads"),
+        vary=VARY,
+        allows={"marketing": True, "statistics": False},
+        allows_service={"youtube": True, "doubleclick": True, "matomo": False},
+    ),
+    Case(
+        "a-service-granted-one-by-one-without-its-category",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(services=["youtube"])),
+        kept=("sessionid", "YSC", "VISITOR_INFO1_LIVE"),
+        vary=VARY,
+        allows={"marketing": False, "statistics": False},
+        allows_service={"youtube": True, "doubleclick": False, "matomo": False},
+    ),
+    Case(
+        "gpc-leaves-a-service-granted-one-by-one",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(["marketing", "statistics"], services=["youtube"])),
+        gpc="1",
+        kept=("sessionid", "YSC", "VISITOR_INFO1_LIVE", "_pk_id.1.abcd"),
+        vary=VARY,
+        allows={"marketing": False, "statistics": True},
+        allows_service={"youtube": True, "doubleclick": False, "matomo": True},
+    ),
+    Case(
+        "gpc-undoes-services-granted-by-their-category",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(["marketing"])),
+        gpc="1",
+        kept=("sessionid",),
+        vary=VARY,
+        allows_service={"youtube": False, "doubleclick": False},
+    ),
+    Case(
+        "gpc-off-keeps-services-granted-by-their-category",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(["marketing"])),
+        gpc="1",
+        options={"honor_gpc": False},
+        kept=("sessionid", "YSC", "VISITOR_INFO1_LIVE", "IDE", "ads"),
+        vary=("Cookie",),
+        allows_service={"youtube": True, "doubleclick": True},
+    ),
+    Case(
+        "withdrawal-by-the-service-answer",
+        (),
+        registry=SERVICES,
+        cookie=consent_cookie(
+            token(services=["doubleclick"]), "YSC=1", "IDE=2", "VISITOR_INFO1_LIVE=3", "ads=4"
+        ),
+        kept=(),
+        deleted=(("YSC", "/", None), ("VISITOR_INFO1_LIVE", "/video", None), ("ads", "/", None)),
+        vary=VARY,
+        allows_service={"youtube": False, "doubleclick": True},
+    ),
+    Case(
+        "an-old-consent-without-services-is-honoured",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(OLD_STYLE_TOKEN, "_pk_id.1.abcd=1", "YSC=2"),
+        kept=("sessionid", "_pk_id.1.abcd"),
+        deleted=(("YSC", "/", None),),
+        vary=VARY,
+        allows={"statistics": True, "marketing": False},
+        allows_service={"matomo": True, "youtube": False},
+    ),
+    Case(
+        "services-of-a-stale-revision-grant-nothing",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(["statistics"], services=["youtube"], revision=1)),
+        kept=("sessionid",),
+        vary=VARY,
+        allows_service={"youtube": False, "matomo": False},
+    ),
+    Case(
+        "undeclared-service-in-consent-grants-nothing",
+        SERVICE_SET,
+        registry=SERVICES,
+        cookie=consent_cookie(token(services=["vimeo", "YouTube"])),
+        kept=("sessionid",),
+        vary=VARY,
+        allows_service={"vimeo": False, "youtube": False},
+    ),
+    Case(
+        "clean-request-by-the-service-answer",
+        (),
+        registry=SERVICES,
+        cookie=consent_cookie(token(services=["youtube"]), "sessionid=s", "YSC=1", "IDE=2"),
+        options={"clean_request": True},
+        kept=(),
+        deleted=(("IDE", "/", ".example.test"),),
+        vary=VARY,
+        seen_cookies=("sessionid", "YSC", CONSENT_COOKIE),
     ),
     Case(
         "vary-for-an-added-deletion-only",

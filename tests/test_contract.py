@@ -141,6 +141,8 @@ def test_case(serve: Any, case: Case) -> None:
     assert response.body == b"hello"
     for category, expected in case.allows.items():
         assert seen.consent.allows(category) is expected, category
+    for service, expected in case.allows_service.items():
+        assert seen.consent.allows_service(service) is expected, service
     if case.seen_cookies is not None:
         assert seen_names(seen.cookie) == case.seen_cookies
 

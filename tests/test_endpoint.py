@@ -12,6 +12,7 @@ from tests.cases import (
     CONSENT_COOKIE,
     KEY,
     REGISTRY,
+    SERVICES,
     Response,
     Seen,
     call_asgi,
@@ -579,3 +580,209 @@ def test_a_client_leaving_before_its_body_gets_no_answer() -> None:
     scope = http_scope(method="POST", path=PATH, headers=[("Host", "testserver")])
     run_async(middleware(scope, receive, send))
     assert sent == []
+
+
+# -- services ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def services(adapter: str) -> Client:
+    return Client(adapter, registry=SERVICES)
+
+
+def carrying(value: str, *others: str) -> tuple[str, str]:
+    return ("Cookie", "; ".join((*others, f"{CONSENT_COOKIE}={value}")))
+
+
+def test_save_takes_repeated_services(services: Client) -> None:
+    response = services.post_form(
+        [
+            ("action", "save"),
+            ("categories", "statistics"),
+            ("services", "youtube"),
+            ("services", "doubleclick"),
+            ("next", "/back"),
+        ]
+    )
+    assert response.status == 303
+    assert response.values("location") == ["/back"]
+    consent = stored(response)
+    assert consent.granted == {"necessary", "statistics"}
+    assert consent.services == {"youtube", "doubleclick"}
+
+
+def test_save_replaces_the_services_granted_one_by_one(services: Client) -> None:
+    cookie = carrying(token(["statistics"], services=["youtube", "doubleclick"]))
+    response = services.post_json({"action": "save", "services": ["doubleclick"]}, headers=[cookie])
+    answer = body(response)
+    assert answer["services"] == ["doubleclick"]
+    assert answer["granted"] == ["necessary"]
+    assert stored(response).services == {"doubleclick"}
+
+
+def test_services_alone_is_a_save(services: Client) -> None:
+    response = services.post_json({"services": ["matomo"]})
+    assert body(response)["services"] == ["matomo"]
+    assert body(response)["allowed_services"] == ["matomo"]
+
+
+def test_grant_adds_one_service_and_keeps_the_rest(services: Client) -> None:
+    cookie = carrying(token(["statistics"], services=["doubleclick"]))
+    response = services.post_form(
+        [("action", "grant"), ("service", "youtube"), ("next", "/video#embed-youtube-1")],
+        headers=[cookie],
+    )
+    assert response.status == 303
+    assert response.values("location") == ["/video#embed-youtube-1"]
+    consent = stored(response)
+    assert consent.granted == {"necessary", "statistics"}
+    assert consent.services == {"youtube", "doubleclick"}
+    assert consent.consent_id != "9f0b7cf1-52ee-4a52-9a21-30f6b0c8f1de"  # a new choice
+    assert services.events[-1].action == "grant"
+    assert services.events[-1].services == {"youtube", "doubleclick"}
+    assert services.events[-1].previous is not None
+
+
+def test_grant_without_a_consent_grants_that_service_only(services: Client) -> None:
+    answer = body(services.post_json({"action": "grant", "service": "youtube"}))
+    assert answer["granted"] == ["necessary"]
+    assert answer["services"] == ["youtube"]
+    assert answer["allowed_services"] == ["youtube"]
+    assert answer["allowed"] == ["necessary"]
+
+
+def test_grant_over_a_stale_consent_keeps_nothing_of_it(services: Client) -> None:
+    cookie = carrying(token(["statistics"], services=["doubleclick"], revision=1))
+    answer = body(services.post_json({"action": "grant", "service": "youtube"}, headers=[cookie]))
+    assert answer["granted"] == ["necessary"]
+    assert answer["services"] == ["youtube"]
+
+
+def test_revoke_removes_one_service_and_keeps_the_rest(services: Client) -> None:
+    cookie = carrying(token(["statistics"], services=["youtube", "doubleclick"]))
+    response = services.post_json({"action": "revoke", "service": "youtube"}, headers=[cookie])
+    answer = body(response)
+    assert answer["granted"] == ["necessary", "statistics"]
+    assert answer["services"] == ["doubleclick"]
+    assert stored(response).services == {"doubleclick"}
+
+
+def test_revoke_deletes_the_cookies_of_the_service(services: Client) -> None:
+    cookie = carrying(
+        token(["statistics"], services=["youtube"]), "YSC=1", "VISITOR_INFO1_LIVE=2", "_pk_id.1=3"
+    )
+    response = services.post_form(
+        [("action", "revoke"), ("service", "youtube"), ("next", "/video")], headers=[cookie]
+    )
+    deleted = {
+        v.partition("=")[0]: attributes(v)
+        for v in response.set_cookies
+        if not v.startswith(CONSENT_COOKIE)
+    }
+    assert set(deleted) == {"YSC", "VISITOR_INFO1_LIVE"}
+    assert deleted["VISITOR_INFO1_LIVE"]["path"] == "/video"
+    assert all(attrs["max-age"] == "0" for attrs in deleted.values())
+
+
+def test_grant_keeps_the_cookies_of_the_service(services: Client) -> None:
+    cookie = carrying(token(), "YSC=1", "IDE=2")
+    response = services.post_json({"action": "grant", "service": "youtube"}, headers=[cookie])
+    deleted = [
+        v.partition("=")[0] for v in response.set_cookies if not v.startswith(CONSENT_COOKIE)
+    ]
+    assert deleted == ["IDE"]
+
+
+def test_accept_all_grants_every_category_and_services_follow(services: Client) -> None:
+    cookie = carrying(token(services=["youtube"]))
+    answer = body(services.post_json({"action": "accept_all"}, headers=[cookie]))
+    assert answer["granted"] == ["necessary", "statistics", "marketing"]
+    assert answer["services"] == []
+    assert answer["allowed_services"] == ["youtube", "doubleclick", "matomo"]
+
+
+def test_reject_all_clears_the_services_granted_one_by_one(services: Client) -> None:
+    cookie = carrying(token(["statistics"], services=["youtube"]), "YSC=1")
+    response = services.post_json({"action": "reject_all"}, headers=[cookie])
+    answer = body(response)
+    assert answer["services"] == []
+    assert answer["allowed_services"] == []
+    assert stored(response).services == frozenset()
+    assert any(v.startswith("YSC=;") for v in response.set_cookies)
+
+
+def test_get_lists_the_services(services: Client) -> None:
+    cookie = carrying(token(["statistics"], services=["youtube"]))
+    answer = body(services.request("GET", headers=[cookie]))
+    assert answer["services"] == ["youtube"]
+    assert answer["allowed_services"] == ["youtube", "matomo"]
+    assert body(services.request("GET"))["services"] == []
+
+
+def test_gpc_leaves_a_service_granted_one_by_one(services: Client) -> None:
+    cookie = carrying(token(["marketing"], services=["youtube"]))
+    answer = body(services.request("GET", headers=[cookie, ("Sec-GPC", "1")]))
+    assert answer["allowed"] == ["necessary"]
+    assert answer["allowed_services"] == ["youtube"]
+
+
+def test_an_old_consent_without_services_is_honoured(services: Client) -> None:
+    answer = body(services.request("GET", headers=[carrying(token(["marketing"]))]))
+    assert answer["granted"] == ["necessary", "marketing"]
+    assert answer["services"] == []
+    assert answer["allowed_services"] == ["youtube", "doubleclick"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ([("action", "grant"), ("service", "vimeo")], "'vimeo'"),
+        ([("action", "revoke"), ("service", "Youtube")], "'Youtube'"),
+        ([("action", "save"), ("services", "youtube"), ("services", "vimeo")], "'vimeo'"),
+        ([("services", "marketing")], "'marketing'"),
+        ([("action", "grant")], "service"),
+        ([("action", "grant"), ("service", "youtube"), ("service", "matomo")], "service"),
+        ([("action", "grant"), ("service", "youtube"), ("categories", "marketing")], "service"),
+    ],
+)
+def test_an_unknown_or_missing_service_is_400_naming_it(
+    services: Client, fields: list[tuple[str, str]], named: str
+) -> None:
+    cookie = carrying(token(["statistics"]), "YSC=1")
+    response = services.post_form(fields, headers=[cookie])
+    assert response.status == 400
+    assert named in body(response)["error"]
+    assert response.set_cookies == []
+    assert services.events == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "grant", "service": ["youtube"]},
+        {"action": "grant", "service": 1},
+        {"action": "save", "services": "youtube"},
+        {"action": "save", "services": [1]},
+        {"action": "grant", "service": "vimeo"},
+    ],
+    ids=repr,
+)
+def test_bad_json_services_are_400(services: Client, data: Any) -> None:
+    response = services.post_json(data)
+    assert response.status == 400
+    assert response.set_cookies == []
+
+
+def test_a_cross_site_grant_is_refused(services: Client) -> None:
+    response = services.post_form(
+        [("action", "grant"), ("service", "youtube")],
+        headers=[("Origin", "https://evil.example")],
+    )
+    assert response.status == 403
+    assert response.set_cookies == []
+
+
+@pytest.mark.parametrize("target", ["//evil.example#x", "https://evil.example/#a", "#top"])
+def test_a_grant_never_redirects_off_site(services: Client, target: str) -> None:
+    response = services.post_form([("action", "grant"), ("service", "youtube"), ("next", target)])
+    assert response.values("location") == ["/"]

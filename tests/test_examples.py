@@ -217,15 +217,51 @@ def test_cookies_page_shows_the_consent_and_its_id(name: str, client: httpx.Clie
     assert consent_id in client.get("/cookies").text
 
 
-def test_youtube_player_is_rendered_only_with_commercial_consent(
+def rendered_iframes(page: str) -> list[str]:
+    """The iframes a browser would load: those outside ``<template>`` (the placeholder's)."""
+    return re.findall(
+        r"<iframe\b[^>]*>", re.sub(r"<template\b.*?</template>", "", page, flags=re.S)
+    )
+
+
+def test_the_youtube_player_is_a_placeholder_until_youtube_is_allowed(
     base_urls: dict[str, str],
 ) -> None:
     with httpx.Client(base_url=base_urls["flask"]) as client:
-        assert "youtube.com/embed" not in client.get("/meet").text
+        page = client.get("/meet").text
+        assert rendered_iframes(page) == []
+        assert '<input type="hidden" name="service" value="youtube">' in page
+        assert '<input type="hidden" name="next" value="/meet#video">' in page
 
         choose(client, action="save", categories=["commercial"])
 
-        assert "youtube.com/embed" in client.get("/meet").text
+        (frame,) = rendered_iframes(client.get("/meet").text)
+        assert 'src="https://www.youtube-nocookie.com/embed/' in frame
+
+
+def test_load_video_allows_youtube_alone_and_returns_to_the_player(
+    base_urls: dict[str, str],
+) -> None:
+    with httpx.Client(base_url=base_urls["flask"]) as client:
+        answer = client.post(
+            "/cookieguard/consent",
+            data={"action": "grant", "service": "youtube", "next": "/meet#video"},
+        )
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/meet#video"
+        assert len(rendered_iframes(client.get("/meet").text)) == 1
+
+        set_now = set_names(client.get("/set-cookies"))
+
+        assert {"GPS", "VISITOR_INFO1_LIVE", "YSC"} <= set_now
+        assert set_now & FLASK_COMMERCIAL == {"GPS", "VISITOR_INFO1_LIVE", "YSC"}  # no IDE, NID
+
+        revoked = client.post(
+            "/cookieguard/consent", data={"action": "revoke", "service": "youtube"}
+        )
+
+        assert deleted_names(revoked) >= {"GPS", "VISITOR_INFO1_LIVE", "YSC"}
+        assert rendered_iframes(client.get("/meet").text) == []
 
 
 @pytest.mark.parametrize("language", ["en", "fr", "de"])

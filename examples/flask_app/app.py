@@ -4,8 +4,10 @@ Run it with ``make demo-flask`` (``flask --app examples.flask_app.app run`` on p
 open http://127.0.0.1:8000/. The registry is Kopano's published cookie policy,
 category by category, with each cookie's description as its purpose. The
 ``/set-cookies`` page sets every declared cookie plus one the policy does not
-list; ``/cookies`` shows what the browser kept; the YouTube video on ``/meet``
-is only rendered once the visitor accepts commercial cookies.
+list; ``/cookies`` shows what the browser kept. The policy's third parties are
+declared as services inside their categories: the YouTube video on ``/meet`` is a
+click-to-load placeholder until the visitor allows YouTube, alone with its "Load
+video" button or with all commercial cookies.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from flask import Flask, make_response, render_template, request
 
-from cookieguard import Category, Cookie, Registry
+from cookieguard import Category, Cookie, Registry, Service
 from cookieguard.flask import CookieGuard
 
 from . import translations
@@ -25,10 +27,52 @@ from . import translations
 #: development only: set ``COOKIEGUARD_EXAMPLE_SECRET`` before exposing the demo.
 SECRET_KEY = os.environ.get("COOKIEGUARD_EXAMPLE_SECRET", "dev-only-not-secret-flask-example")
 
-#: The video the ``/meet`` page embeds once commercial cookies are accepted.
+#: The video the ``/meet`` page embeds once YouTube is allowed.
 YOUTUBE_VIDEO_ID = "aqz-KE-bpKQ"
 
 GDPR_PLUGIN = "GDPR Cookie Consent plugin"
+
+#: The third parties of Kopano's policy, each inside the category its cookies are in.
+SERVICES = [
+    Service(
+        "youtube",
+        "commercial",
+        label="YouTube",
+        provider="Google",
+        purpose="The videos embedded in our product pages.",
+        hosts=["https://www.youtube-nocookie.com", "https://*.youtube.com"],
+    ),
+    Service(
+        "doubleclick",
+        "commercial",
+        label="Google DoubleClick",
+        provider="Google",
+        purpose="Advertising relevant to the visitor's profile.",
+        hosts=["https://*.doubleclick.net"],
+    ),
+    Service(
+        "recaptcha",
+        "commercial",
+        label="Google reCAPTCHA",
+        provider="Google",
+        purpose="Tells people from robots on our forms.",
+        hosts=["https://www.google.com/recaptcha/", "https://www.gstatic.com/recaptcha/"],
+    ),
+    Service(
+        "matomo",
+        "not_required",
+        label="Matomo",
+        provider="Matomo",
+        purpose="Web analytics: how our website is used.",
+    ),
+    Service(
+        "akamai",
+        "not_required",
+        label="Akamai Bot Manager",
+        provider="Akamai",
+        purpose="Bot detection and fraud prevention.",
+    ),
+]
 
 registry = Registry(
     categories=[
@@ -107,6 +151,7 @@ registry = Registry(
             "the website and any other advertisement before visiting the website. This is used "
             "to present users with ads that are relevant to them according to the user profile.",
             duration="1 year",
+            service="doubleclick",
         ),
         Cookie(
             "NID",
@@ -116,6 +161,7 @@ registry = Registry(
             "personalized ads to the users. On our website it is set by the Google reCAPTCHA "
             "service.",
             duration="6 months",
+            service="recaptcha",
         ),
         Cookie(
             "GPS",
@@ -124,6 +170,7 @@ registry = Registry(
             purpose="This cookie is set by Youtube and registers a unique ID for tracking users "
             "based on their geographical location",
             duration="30 minutes",
+            service="youtube",
         ),
         Cookie(
             "VISITOR_INFO1_LIVE",
@@ -132,6 +179,7 @@ registry = Registry(
             purpose="This cookie is set by Youtube. Used to track the information of the "
             "embedded YouTube videos on a website.",
             duration="6 months",
+            service="youtube",
         ),
         Cookie(
             "YSC",
@@ -140,6 +188,7 @@ registry = Registry(
             purpose="This cookies is set by Youtube and is used to track the views of embedded "
             "videos.",
             duration="session",
+            service="youtube",
         ),
         Cookie(
             "_pk_id.*",
@@ -149,6 +198,7 @@ registry = Registry(
             "is used to recognize a returning visitor. Read more: "
             "https://matomo.org/faq/general/faq_146/",
             duration="13 months",
+            service="matomo",
         ),
         Cookie(
             "_pk_ses.*",
@@ -158,6 +208,7 @@ registry = Registry(
             "short lived cookies used to temporarily store data for the visit. Read more: "
             "https://matomo.org/faq/general/faq_146/",
             duration="30 minutes",
+            service="matomo",
         ),
         Cookie(
             "bm_sz",
@@ -165,6 +216,7 @@ registry = Registry(
             provider="Akamai",
             purpose="Akamai bot manager / Fraud prevention",
             duration="4 hours",
+            service="akamai",
         ),
         Cookie(
             "_abck",
@@ -172,8 +224,10 @@ registry = Registry(
             provider="Akamai",
             purpose="Akamai Bot Manager – Security cookie",
             duration="1 year",
+            service="akamai",
         ),
-        # The policy lists test_cookie without a description.
+        # The policy lists test_cookie without a description, under "Not required": it is
+        # DoubleClick's, but a cookie's service must be of its category, so it has none.
         Cookie("test_cookie", "not_required", provider="Google DoubleClick"),
         Cookie(
             "cookielawinfo-checkbox-*",
@@ -194,6 +248,7 @@ registry = Registry(
             duration="1 year",
         ),
     ],
+    services=SERVICES,
     revision=1,
 )
 # French and German texts for every category and cookie above (the banner itself is shipped).
@@ -259,7 +314,7 @@ def home() -> str:
 
 @app.get("/meet")
 def meet() -> str:
-    """A product page with a YouTube video, rendered only with commercial consent."""
+    """A product page with a YouTube video: ``cookieguard.embed``, a placeholder until allowed."""
     return render_template("meet.html", video_id=YOUTUBE_VIDEO_ID)
 
 

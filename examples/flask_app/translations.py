@@ -3,8 +3,10 @@
 cookieguard ships its banner in English, French and German; what the registry
 declares (here, Kopano's published policy) is the site's to translate. Each
 catalogue uses the keys ``category.<name>.label``, ``category.<name>.description``,
-``cookie.<name>.purpose`` and ``cookie.<name>.duration`` (``<name>`` as declared,
-``_pk_id.*`` for a pattern), and :func:`register` adds them for this registry only.
+``cookie.<name>.purpose``, ``cookie.<name>.duration`` (``<name>`` as declared,
+``_pk_id.*`` for a pattern) and ``service.<name>.purpose`` (service labels are brand
+names, the same in every language), and :func:`register` adds them for this registry
+only.
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "Consent et enregistre si l’utilisateur a consenti ou non aux cookies. Il ne contient "
         "aucune donnée personnelle.",
         "cookie.viewed_cookie_policy.duration": "1 an",
+        "service.youtube.purpose": "Les vidéos intégrées à nos pages produits.",
+        "service.doubleclick.purpose": "Des publicités adaptées au profil du visiteur.",
+        "service.recaptcha.purpose": "Distingue les personnes des robots sur nos formulaires.",
+        "service.matomo.purpose": "Mesure d’audience : comment notre site est utilisé.",
+        "service.akamai.purpose": "Détection des robots et prévention de la fraude.",
     },
     "de": {
         "category.necessary.label": "Notwendig",
@@ -150,6 +157,11 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "gesetzt und speichert, ob der Benutzer der Verwendung von Cookies zugestimmt hat. Es "
         "speichert keine personenbezogenen Daten.",
         "cookie.viewed_cookie_policy.duration": "1 Jahr",
+        "service.youtube.purpose": "Die in unsere Produktseiten eingebetteten Videos.",
+        "service.doubleclick.purpose": "Werbung, die zum Profil des Besuchers passt.",
+        "service.recaptcha.purpose": "Unterscheidet auf unseren Formularen Menschen von Robotern.",
+        "service.matomo.purpose": "Webanalyse: wie unsere Website genutzt wird.",
+        "service.akamai.purpose": "Bot-Erkennung und Betrugsprävention.",
     },
 }
 

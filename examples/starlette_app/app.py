@@ -24,7 +24,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from cookieguard import Category, Cookie, Registry
+from cookieguard import Category, Cookie, Registry, Service
 from cookieguard.asgi import CookieGuardMiddleware
 from cookieguard.consentlog import ConsentLog
 from cookieguard.starlette import template_context
@@ -94,6 +94,7 @@ registry = Registry(
             provider="Matomo",
             purpose="Recognise a returning visitor",
             duration="13 months",
+            service="matomo",
         ),
         Cookie(
             "_pk_ses.*",
@@ -101,6 +102,7 @@ registry = Registry(
             provider="Matomo",
             purpose="Group the pages of one visit",
             duration="30 minutes",
+            service="matomo",
         ),
         Cookie(
             "_gcl_au",
@@ -116,6 +118,16 @@ registry = Registry(
             purpose="Measure visits that come from Facebook and Instagram ads",
             duration="3 months",
         ),
+    ],
+    # Matomo is the one third party the policy names: a visitor may allow it alone.
+    services=[
+        Service(
+            "matomo",
+            "statistics",
+            label="Matomo",
+            provider="Matomo",
+            purpose="Web analytics: which datasets are visited and how often.",
+        )
     ],
     revision=1,
 )

@@ -3,8 +3,9 @@
 cookieguard ships its banner in English, French and German; what the registry
 declares is the site's to translate. Each catalogue uses the keys
 ``category.<name>.label``, ``category.<name>.description``,
-``cookie.<name>.purpose`` and ``cookie.<name>.duration`` (``<name>`` as declared),
-and :func:`register` adds them for this registry only.
+``cookie.<name>.purpose``, ``cookie.<name>.duration`` (``<name>`` as declared) and
+``service.<name>.purpose`` (a service's label is a brand name, the same in every
+language), and :func:`register` adds them for this registry only.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "cookie._gcl_au.duration": "3 mois",
         "cookie._fbp.purpose": "Mesurer les visites venues des publicités Facebook et Instagram",
         "cookie._fbp.duration": "3 mois",
+        "service.matomo.purpose": "Mesure d’audience : quels jeux de données sont consultés, et "
+        "à quelle fréquence.",
     },
     "de": {
         "category.necessary.label": "Unbedingt erforderlich",
@@ -68,6 +71,7 @@ CATALOGUES: dict[str, dict[str, str]] = {
         "cookie._gcl_au.duration": "3 Monate",
         "cookie._fbp.purpose": "Besuche messen, die von Facebook- und Instagram-Werbung kommen",
         "cookie._fbp.duration": "3 Monate",
+        "service.matomo.purpose": "Webanalyse: welche Datensätze wie oft aufgerufen werden.",
     },
 }
 

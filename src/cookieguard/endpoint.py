@@ -45,7 +45,9 @@ __all__ = [
 MAX_BODY = 16 * 1024
 
 GPC_PATH = "/.well-known/gpc.json"
-ACTIONS = ("accept_all", "reject_all", "save")
+ACTIONS = ("accept_all", "reject_all", "save", "grant", "revoke")
+# The actions on one service (``service=<name>``), which keep the rest of the choice.
+SERVICE_ACTIONS = ("grant", "revoke")
 # A same-site path: one leading "/", then no "/" or "\" right after it, and no
 # backslash, control character or space anywhere (browsers treat "\" as "/" and
 # drop tabs and newlines, which would turn "/\tevil" into "//evil").
@@ -85,6 +87,11 @@ class ConsentEvent:
     # The valid consent the request carried (any revision): the choice this one
     # replaces, which a consent log keeps as the record's lineage.
     previous: Consent | None = None
+
+    @property
+    def services(self) -> frozenset[str]:
+        """The services granted one by one in the saved consent."""
+        return self.consent.services
 
 
 class BadRequest(Exception):
@@ -207,12 +214,13 @@ def _save(
 ) -> EndpointResponse:
     _refuse_cross_site(guard, request)
     fields, is_json = _parse_body(request)
-    action, granted = _choice(guard, fields)
-    consent = new_consent(granted, guard.registry.revision)
+    cookies = parse_cookies(request.headers.get("cookie", ""))
+    previous = guard.codec.loads(first_value(cookies, guard.cookie_name))
+    action, granted, services = _choice(guard, fields, previous)
+    consent = new_consent(granted, guard.registry.revision, services)
     token = guard.codec.dumps(consent)
     # Judge the request's cookies against the *new* choice, so withdrawing
     # consent deletes the cookies it covered in this very response.
-    cookies = parse_cookies(request.headers.get("cookie", ""))
     state = guard.state_for(
         guard.consent_from(consent, is_gpc(request.headers.get("sec-gpc"))), cookies
     )
@@ -226,7 +234,6 @@ def _save(
     headers = rewrite(guard, response.headers, state, TEXT_HEADERS)
     if on_consent is not None:
         try:
-            previous = guard.codec.loads(first_value(cookies, guard.cookie_name))
             on_consent(ConsentEvent(consent, action, request, state.consent, previous))
         except Exception:  # a failing consent log must not undo the visitor's choice
             logger.exception("on_consent callback failed for consent %s", consent.consent_id)
@@ -275,13 +282,13 @@ def _parse_body(request: EndpointRequest) -> tuple[MultiDict[str, Any], bool]:
             raise BadRequest(400, "the JSON body must be an object")
         fields: MultiDict[str, Any] = MultiDict()
         for key, value in data.items():
-            if key == "categories":
+            if key in ("categories", "services"):
                 if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise BadRequest(400, "categories must be a list of category names")
+                    raise BadRequest(400, f"{key} must be a list of {key[:-1]} names")
                 fields.setlist(key, value)
             elif isinstance(value, str):
                 fields[key] = value
-            elif key in ("action", "next"):
+            elif key in ("action", "next", "service"):
                 raise BadRequest(400, f"{key} must be a string")
         return fields, True
     if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -314,13 +321,18 @@ def _query(query_string: str) -> list[tuple[str, str]]:
     return parse_qsl(query_string, keep_blank_values=True)
 
 
-def _choice(guard: Guard, fields: MultiDict[str, Any]) -> tuple[str, frozenset[str]]:
+Choice = tuple[str, frozenset[str], frozenset[str]]  # action, categories, services
+
+
+def _choice(guard: Guard, fields: MultiDict[str, Any], previous: Consent | None) -> Choice:
+    """The choice a request makes; ``previous`` is the consent it carries, if valid."""
     registry = guard.registry
     actions = fields.getlist("action")
     if len(actions) > 1:
         raise BadRequest(400, "action is given more than once")
     categories = fields.getlist("categories")
-    if not actions and "categories" not in fields:
+    services = fields.getlist("services")
+    if not actions and "categories" not in fields and "services" not in fields:
         raise BadRequest(400, "action is missing; expected one of " + ", ".join(ACTIONS))
     action = actions[0] if actions else "save"
     if action not in ACTIONS:
@@ -328,23 +340,53 @@ def _choice(guard: Guard, fields: MultiDict[str, Any]) -> tuple[str, frozenset[s
     for name in categories:
         if not registry.has_category(name):
             raise BadRequest(400, f"unknown category {name!r}")
-    everything = frozenset(c.name for c in registry.categories)
+    for name in services:
+        if not registry.has_service(name):
+            raise BadRequest(400, f"unknown service {name!r}")
+    required = registry.required_categories
+    if action in SERVICE_ACTIONS:
+        return (action, *_one_service(guard, action, fields, previous))
     if action == "accept_all":
-        return action, everything
+        return action, frozenset(c.name for c in registry.categories), frozenset()
     if action == "reject_all":
-        return action, registry.required_categories
-    return action, registry.required_categories | frozenset(categories)
+        return action, required, frozenset()
+    return action, required | frozenset(categories), frozenset(services)
+
+
+def _one_service(
+    guard: Guard, action: str, fields: MultiDict[str, Any], previous: Consent | None
+) -> tuple[frozenset[str], frozenset[str]]:
+    """``grant`` or ``revoke`` one service, keeping the rest of the visitor's current choice."""
+    registry = guard.registry
+    names = fields.getlist("service")
+    if len(names) != 1:
+        raise BadRequest(
+            400, f"action {action} takes one service=<name>, got {len(names) or 'none'}"
+        )
+    if "categories" in fields or "services" in fields:
+        raise BadRequest(400, f"action {action} takes one service, not categories or services")
+    name = names[0]
+    if not registry.has_service(name):
+        raise BadRequest(400, f"unknown service {name!r}")
+    granted, services = registry.required_categories, frozenset[str]()
+    if previous is not None and previous.revision == registry.revision:
+        granted = granted | {c for c in previous.granted if registry.has_category(c)}
+        services = frozenset(s for s in previous.services if registry.has_service(s))
+    return granted, (services | {name}) if action == "grant" else (services - {name})
 
 
 def _describe(guard: Guard, consent: Consent | None, effective: RequestConsent) -> dict[str, Any]:
     registry = guard.registry
     granted = registry.required_categories | (consent.granted if consent is not None else set())
     order = [c.name for c in registry.categories]
+    services = consent.services if consent is not None else frozenset()
     return {
         "granted": [name for name in order if name in granted],
+        "services": [s.name for s in registry.services if s.name in services],
         "revision": registry.revision,
         "consent_id": consent.consent_id if consent is not None else None,
         "allowed": [name for name in order if effective.allows(name)],
+        "allowed_services": [s.name for s in registry.services if effective.allows_service(s.name)],
         "gpc": effective.gpc,
     }
 

@@ -68,6 +68,8 @@ _REPORTED = 10_000  # undeclared names reported once each
 _REPORTED_BYTES = 1024 * 1024
 
 H = TypeVar("H", str, bytes)
+# What the verdicts for a consent depend on: allowed and GPC-blocked categories, allowed services.
+_TableKey = tuple[frozenset[str], frozenset[str], frozenset[str]]
 
 
 def parse_cookies(cookie_header: str) -> list[Pair]:
@@ -244,8 +246,8 @@ class Guard:
     _states: tuple[BoundedCache[str, _Remembered], BoundedCache[str, _Remembered]] = field(
         default_factory=lambda: (_state_cache(), _state_cache()), init=False, repr=False
     )
-    # (allowed, GPC-blocked categories) -> the verdicts made for that consent.
-    _verdict_tables: BoundedCache[tuple[frozenset[str], frozenset[str]], Verdicts] = field(
+    # (allowed, GPC-blocked categories, allowed services) -> the verdicts made for that consent.
+    _verdict_tables: BoundedCache[_TableKey, Verdicts] = field(
         default_factory=lambda: BoundedCache(_MAX_TABLES, 1 << 40), init=False, repr=False
     )
 
@@ -433,7 +435,7 @@ class Guard:
 
     def verdicts_for(self, consent: RequestConsent) -> Verdicts:
         """The table of verdicts for ``consent``: they depend on nothing else."""
-        key = (consent.allowed, consent.gpc_blocked)
+        key = (consent.allowed, consent.gpc_blocked, consent.services)
         verdicts = self._verdict_tables.get(key)
         if verdicts is None:
             verdicts = self._verdict_tables.put(key, Verdicts())
@@ -444,15 +446,16 @@ class Guard:
     ) -> Verdict:
         if name == self.cookie_name:
             return Verdict(name, self.registry.consent_category, True, "consent-cookie")
-        if declared is not None:
-            category: str | None = declared.category
-        else:
-            category = self.registry.category_of(name) if name else None
-        if category is None:
+        if declared is None and name:
+            declared = self.registry.lookup(name)
+        if declared is None:
             return Verdict(name, None, self.unknown == "allow", "unknown")
+        category = declared.category
         if consent.allows(category):
             reason: Reason = "required" if self.registry.is_required(category) else "granted"
             return Verdict(name, category, True, reason)
+        if declared.service is not None and declared.service in consent.services:
+            return Verdict(name, category, True, "granted")  # its service, granted one by one
         return Verdict(
             name, category, False, "gpc" if category in consent.gpc_blocked else "not-granted"
         )

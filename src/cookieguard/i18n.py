@@ -8,8 +8,9 @@ primary language (``fr``) first. A site adds or overrides a language with
 :func:`add_language`, which also takes the texts of its own registry in that
 language: ``category.<name>.label``, ``category.<name>.description``,
 ``cookie.<name>.purpose`` and ``cookie.<name>.duration`` (``<name>`` as declared,
-``_pk_id.*`` for a pattern). Passed with ``registry=``, such a catalogue applies to
-that registry only, so that two sites served by one process keep their own texts.
+``_pk_id.*`` for a pattern), ``service.<name>.label`` and ``service.<name>.purpose``.
+Passed with ``registry=``, such a catalogue applies to that registry only, so that
+two sites served by one process keep their own texts.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 if TYPE_CHECKING:
-    from .registry import Category, Cookie, Registry
+    from .registry import Category, Cookie, Registry, Service
 
     _RegistryKey = tuple[tuple[Category, ...], tuple[Cookie, ...]]
 
@@ -37,6 +38,7 @@ __all__ = [
     "languages",
     "messages",
     "negotiate",
+    "service_text",
 ]
 
 DEFAULT_LANGUAGE = "en"
@@ -93,10 +95,10 @@ def add_language(
     """Add a language, or override messages of a shipped one (keys as in ``banner.en.json``).
 
     ``category.<name>.label``, ``category.<name>.description``,
-    ``cookie.<name>.purpose`` and ``cookie.<name>.duration`` keys translate the
-    registry's own texts; in English they override the declared ones. With
-    ``registry``, the catalogue applies to that registry only (and to the
-    middleware's copy of it); without, to every registry.
+    ``cookie.<name>.purpose``, ``cookie.<name>.duration``, ``service.<name>.label``
+    and ``service.<name>.purpose`` keys translate the registry's own texts; in English
+    they override the declared ones. With ``registry``, the catalogue applies to that
+    registry only (and to the middleware's copy of it); without, to every registry.
     """
     if not lang or not lang.replace("-", "").isalnum():
         raise ValueError(f"not a language code: {lang!r}")
@@ -116,6 +118,12 @@ def cookie_text(t: Mapping[str, str], cookie: Cookie, field: Literal["purpose", 
     """A cookie's purpose or duration in the language of the messages ``t``."""
     declared = cookie.purpose if field == "purpose" else cookie.duration
     return t.get(f"cookie.{cookie.name}.{field}") or declared
+
+
+def service_text(t: Mapping[str, str], service: Service, field: Literal["label", "purpose"]) -> str:
+    """A service's label or purpose in the language of the messages ``t``."""
+    declared = service.title if field == "label" else service.purpose
+    return t.get(f"service.{service.name}.{field}") or declared
 
 
 def negotiate(accept_language: str | None, available: tuple[str, ...] | None = None) -> str:

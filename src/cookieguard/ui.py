@@ -9,9 +9,9 @@ Flask and Starlette integrations put in templates as ``cookieguard``:
     <head>{{ cookieguard.consent_mode() }}{{ cookieguard.assets() }}</head>
     <body>
       {{ cookieguard.banner() }}
-      {% if cookieguard.allows("marketing") %}
-        <iframe src="https://www.youtube-nocookie.com/embed/..."></iframe>
-      {% endif %}
+      {% if cookieguard.allows("statistics") %}<script src="/matomo.js"></script>{% endif %}
+      {{ cookieguard.embed("youtube", src="https://www.youtube-nocookie.com/embed/...",
+                           title="Our product in two minutes", width=560, height=315) }}
       <footer>{{ cookieguard.preferences_link() }}</footer>
     </body>
 
@@ -25,6 +25,7 @@ templates shipped in the package, rendered with autoescaping on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
@@ -36,13 +37,14 @@ from markupsafe import Markup
 from . import assets, i18n, policy, templating
 from .consent_mode import ConsentMapping, consent_script
 from .guard import Guard, RequestConsent
-from .registry import Cookie
+from .registry import Cookie, Service
 
 __all__ = [
     "PREFERENCES_ANCHOR",
     "CategoryView",
     "ConsentUI",
     "CookieRow",
+    "ServiceView",
     "for_environ",
     "for_scope",
 ]
@@ -70,6 +72,25 @@ def _cookie_table(rows: tuple[CookieRow, ...], headings: tuple[str, ...]) -> Mar
 
 
 @dataclass(frozen=True)
+class ServiceView:
+    """A service as the dialog shows it, nested under its category."""
+
+    name: str
+    label: str
+    provider: str
+    purpose: str
+    #: The names of the cookies declared with this service.
+    cookies: tuple[str, ...]
+    #: Allowed now: by its category, or granted one by one.
+    checked: bool
+    #: Allowed by its category (its checkbox is disabled until JavaScript takes over,
+    #: so that a form posted without JavaScript cannot contradict the category).
+    included: bool
+    #: A service of a required category: always on.
+    required: bool
+
+
+@dataclass(frozen=True)
 class CategoryView:
     """A category as the dialog shows it, in the visitor's language."""
 
@@ -84,6 +105,8 @@ class CategoryView:
     rows: tuple[CookieRow, ...]
     #: The rendered table of ``cookies`` (the same for every visitor of one language).
     table: Markup
+    #: The category's services, each with its own checkbox.
+    services: tuple[ServiceView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +125,15 @@ class ConsentUI:
     def allows(self, category: str) -> bool:
         """The effective consent for ``category`` (required: always; GPC applied)."""
         return self.consent.allows(category)
+
+    def allows_service(self, name: str) -> bool:
+        """The effective consent for service ``name``: its category, or a one-by-one grant."""
+        return self.consent.allows_service(name)
+
+    @property
+    def allowed_services(self) -> list[str]:
+        """Every declared service this request allows, in declaration order."""
+        return [s.name for s in self.guard.registry.services if s.name in self.consent.services]
 
     @property
     def consent_id(self) -> str | None:
@@ -163,9 +195,25 @@ class ConsentUI:
                     cookies=cookies,
                     rows=rows,
                     table=_cookie_table(rows, headings),
+                    services=tuple(self._service_view(s) for s in registry.services_in(c.name)),
                 )
             )
         return views
+
+    def _service_view(self, service: Service) -> ServiceView:
+        registry = self.guard.registry
+        t = self.messages
+        category = registry.category(service.category)
+        return ServiceView(
+            name=service.name,
+            label=i18n.service_text(t, service, "label"),
+            provider=service.provider,
+            purpose=i18n.service_text(t, service, "purpose"),
+            cookies=tuple(c.name for c in registry.cookies_of(service.name)),
+            checked=self.allows_service(service.name),
+            included=self.allows(service.category),
+            required=category.required,
+        )
 
     def preferences_href(self) -> str:
         """A URL of this page that opens the dialog, with JavaScript or without."""
@@ -227,10 +275,79 @@ class ConsentUI:
         src = self.root + assets.asset_url(self.guard.consent_path, "consent-mode.js")
         return consent_script(self.consent, self.guard.registry, mapping, src=src, nonce=nonce)
 
+    def embed(
+        self,
+        name: str,
+        *,
+        src: str,
+        title: str,
+        width: int | None = None,
+        height: int | None = None,
+        aspect_ratio: str = "16/9",
+        allow: str = "encrypted-media; picture-in-picture; fullscreen",
+        button: str | None = None,
+        id: str | None = None,
+    ) -> Markup:
+        """An ``<iframe>`` of service ``name``, or a click-to-load placeholder of its size.
+
+        When the service is allowed (:meth:`allows_service`) this is the iframe.
+        Otherwise it is a placeholder naming the service and its provider, saying what
+        loading it means, with a "Load video" button (``button`` to reword it) in a
+        form that grants the service alone (``action=grant``): without JavaScript the
+        endpoint answers ``303`` back to this page at the embed's anchor (``id``), with
+        it ``cookieguard.js`` loads the iframe in place. The box is ``width`` ×
+        ``height`` pixels at most (scaled down on narrow screens), or the full width at
+        ``aspect_ratio`` (``"16/9"``), before and after loading: the page does not jump.
+        """
+        registry = self.guard.registry
+        if not registry.has_service(name):
+            raise ValueError(f"embed() names undeclared service {name!r}")
+        service = registry.service(name)
+        if (width is None) != (height is None):
+            raise ValueError("embed() takes width and height together, or neither")
+        ratio: tuple[float, float]
+        if width is not None and height is not None:
+            ratio = (width, height)
+        else:
+            ratio = _ratio(aspect_ratio)
+        anchor = id or f"cookieguard-embed-{name}-{hashlib.sha256(src.encode()).hexdigest()[:8]}"
+        t = self.messages
+        label = i18n.service_text(t, service, "label")
+        provider = service.provider or label
+        return self._render(
+            "cookieguard/embed.html",
+            service=service,
+            label=label,
+            provider=provider,
+            text=t["embed.text"].replace("{provider}", provider).replace("{service}", label),
+            allowed=self.allows_service(name),
+            src=src,
+            title=title,
+            width=width,
+            height=height,
+            viewbox=f"0 0 {ratio[0]:g} {ratio[1]:g}",
+            allow=allow,
+            button=button or t["embed.load_video"],
+            anchor=anchor,
+            next=f"{self.page_href()}#{anchor}",
+        )
+
     def _render(self, template: str, **extra: Any) -> Markup:
         env = templating.environment()
         html = env.get_template(template).render(ui=self, t=self.messages, **extra)
         return Markup(html)
+
+
+def _ratio(value: str) -> tuple[float, float]:
+    """``"16/9"`` or ``"16:9"`` as two positive numbers."""
+    wide, _, high = value.replace(":", "/").partition("/")
+    try:
+        ratio = (float(wide), float(high))
+    except ValueError:
+        raise ValueError(f"aspect_ratio must read like '16/9', got {value!r}") from None
+    if not all(0 < side < float("inf") for side in ratio):
+        raise ValueError(f"aspect_ratio must read like '16/9', got {value!r}")
+    return ratio
 
 
 def for_environ(environ: Mapping[str, Any]) -> ConsentUI:

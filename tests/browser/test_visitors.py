@@ -218,13 +218,14 @@ def test_the_dialog_speaks_the_visitors_language_for_the_sites_own_texts(
         context.close()
 
 
-def test_every_category_and_cookie_text_has_french_and_german(example: str) -> None:
+def test_every_category_cookie_and_service_text_has_french_and_german(example: str) -> None:
     registry = REGISTRIES[example]
     wanted = {
         f"category.{c.name}.{f}" for c in registry.categories for f in ("label", "description")
     }
     wanted |= {f"cookie.{c.name}.purpose" for c in registry.cookies if c.purpose}
     wanted |= {f"cookie.{c.name}.duration" for c in registry.cookies if c.duration}
+    wanted |= {f"service.{s.name}.purpose" for s in registry.services if s.purpose}
     for lang in ("fr", "de"):
         assert wanted <= set(CATALOGUES[example][lang]), lang
         assert set(CATALOGUES[example][lang]) <= wanted, f"{lang}: keys for nothing declared"

@@ -67,6 +67,8 @@ def test_case(driver: str, case: Case, raw_first: bool) -> None:
     assert response.body == b"hello"
     for category, expected in case.allows.items():
         assert Spec.seen.consent.allows(category) is expected, category
+    for service, expected in case.allows_service.items():
+        assert Spec.seen.consent.allows_service(service) is expected, service
     if case.seen_cookies is not None:
         assert seen_names(Spec.seen.cookie) == case.seen_cookies
 

@@ -1,14 +1,26 @@
-/* cookieguard: enhances the consent banner and dialog; everything also works without it.
-   Saves choices with a JSON POST (no reload), activates content gated by category,
-   and manages the dialog's focus. No dependencies, no inline code needed. */
+/* cookieguard: enhances the consent banner, the dialog and embeds; everything also works
+   without it. Saves choices with a JSON POST (no reload), activates content gated by
+   category, loads an embed in place once its service is granted, keeps a category and
+   its services' checkboxes in step, and manages the dialog's focus. No dependencies,
+   no inline code needed. */
 (function () {
   "use strict";
   var root = document.getElementById("cookieguard");
-  if (!root) return;
+  var embeds = document.querySelectorAll("[data-cookieguard-embed]");
+  if (!root) {
+    // A page with embeds but without the banner: the embeds' buttons still load in place.
+    Array.prototype.forEach.call(embeds, function (embed) {
+      var form = embed.querySelector("form[data-cookieguard-embed-form]");
+      if (form) form.addEventListener("submit", grant);
+    });
+    return;
+  }
   root.classList.add("cookieguard-js");
   var dialog = document.getElementById("cookieguard-preferences");
   var endpoint = root.getAttribute("data-cookieguard-endpoint");
   var allowed = words(root.getAttribute("data-cookieguard-allowed"));
+  // The services allowed now (by their category, or granted one by one).
+  var services = words(root.getAttribute("data-cookieguard-allowed-services"));
   var opener = null;
   var lastClicked = null;
   var byPointer = false; // was the last choice made with a mouse or a finger?
@@ -19,6 +31,10 @@
 
   function allows(categories) {
     return words(categories).every(function (name) { return allowed.indexOf(name) !== -1; });
+  }
+
+  function allowsService(name) {
+    return services.indexOf(name) !== -1;
   }
 
   // <script type="text/plain" data-cookieguard-category="..."> and <iframe data-src> come alive.
@@ -46,6 +62,9 @@
     var placeholders = document.querySelectorAll("[data-cookieguard-placeholder]");
     Array.prototype.forEach.call(placeholders, function (element) {
       element.hidden = allows(element.getAttribute("data-cookieguard-placeholder"));
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-cookieguard-embed]"), function (embed) {
+      if (allowsService(embed.getAttribute("data-cookieguard-embed"))) loadEmbed(embed);
     });
   }
 
@@ -115,9 +134,13 @@
   }
 
   function applied(state) {
-    var withdrawn = allowed.some(function (name) { return state.allowed.indexOf(name) === -1; });
+    var now = state.allowed_services || [];
+    var withdrawn = allowed.some(function (name) { return state.allowed.indexOf(name) === -1; }) ||
+      services.some(function (name) { return now.indexOf(name) === -1; });
     allowed = state.allowed;
+    services = now;
     root.setAttribute("data-cookieguard-allowed", allowed.join(" "));
+    root.setAttribute("data-cookieguard-allowed-services", services.join(" "));
     var banner = document.getElementById("cookieguard-banner");
     var focusWasInBanner = banner && banner.contains(document.activeElement);
     if (banner) banner.parentNode.removeChild(banner);
@@ -126,6 +149,10 @@
     Array.prototype.forEach.call(boxes, function (box) {
       box.checked = box.disabled || allowed.indexOf(box.value) !== -1;
     });
+    Array.prototype.forEach.call(dialog.querySelectorAll("[data-cookieguard-service]"), function (box) {
+      box.checked = box.disabled || allowsService(box.value);
+    });
+    Array.prototype.forEach.call(boxes, showMixed);
     var id = dialog.querySelector("[data-cookieguard-consent-id]");
     if (id) id.textContent = state.consent_id || "";
     var row = dialog.querySelector("[data-cookieguard-consent-id-row]");
@@ -151,13 +178,21 @@
       form.querySelectorAll('input[name="categories"]:checked'),
       function (box) { return box.value; }
     );
+    // A checked category already allows its services: listing them too would record
+    // one-by-one grants the visitor did not make (which Sec-GPC would then not undo).
+    var chosen = Array.prototype.filter.call(
+      form.querySelectorAll("input[data-cookieguard-service]:checked:not([disabled])"),
+      function (box) { return categories.indexOf(box.getAttribute("data-cookieguard-service-category")) === -1; }
+    ).map(function (box) { return box.value; });
     if (!window.fetch) return; // the plain form post does the job
     event.preventDefault();
+    var body = { action: action, categories: categories };
+    if (action === "save") body.services = chosen;
     fetch(endpoint, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify({ action: action, categories: categories })
+      body: JSON.stringify(body)
     }).then(function (response) {
       if (!response.ok) throw new Error("consent refused: " + response.status);
       return response.json();
@@ -172,8 +207,55 @@
     });
   }
 
+  // -- a category and its services, in step --------------------------------------
+  // The category's box means the whole category: checking it checks its services,
+  // unchecking it unchecks them. Unchecking one service unchecks the category (which
+  // would allow it) and keeps the others checked: they are then granted one by one.
+  // Checking services never checks the category, which covers more than its services
+  // (its cookies without a service, and what the site gates on the category); it shows
+  // as mixed while some of its services are on.
+  function servicesOf(box) {
+    return dialog.querySelectorAll('[data-cookieguard-service-category="' + box.value + '"]');
+  }
+
+  function showMixed(box) {
+    var on = Array.prototype.filter.call(servicesOf(box), function (s) { return s.checked; });
+    box.indeterminate = !box.checked && on.length > 0;
+  }
+
+  function categoryBox(name) {
+    var boxes = dialog.querySelectorAll('input[name="categories"]');
+    return Array.prototype.filter.call(boxes, function (box) { return box.value === name; })[0];
+  }
+
+  dialog.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.name === "categories") {
+      Array.prototype.forEach.call(servicesOf(box), function (service) {
+        if (!service.disabled) service.checked = box.checked;
+      });
+      showMixed(box);
+    } else if (box.hasAttribute("data-cookieguard-service")) {
+      var category = categoryBox(box.getAttribute("data-cookieguard-service-category"));
+      if (!category || category.disabled) return;
+      if (!box.checked) category.checked = false;
+      showMixed(category);
+    }
+  });
+
+  // Without JavaScript a service its category allows is disabled (see banner.html);
+  // the change listener above keeps the boxes consistent now.
+  Array.prototype.forEach.call(dialog.querySelectorAll("[data-cookieguard-included]"), function (box) {
+    box.disabled = false;
+  });
+  Array.prototype.forEach.call(dialog.querySelectorAll('input[name="categories"]'), showMixed);
+
   Array.prototype.forEach.call(root.querySelectorAll("form[data-cookieguard-form]"), function (form) {
     form.addEventListener("submit", submit);
+  });
+  Array.prototype.forEach.call(embeds, function (embed) {
+    var form = embed.querySelector("form[data-cookieguard-embed-form]");
+    if (form) form.addEventListener("submit", function (event) { grant(event, applied); });
   });
   document.addEventListener("pointerdown", function () { byPointer = true; });
   document.addEventListener("keydown", function () { byPointer = false; });
@@ -206,4 +288,50 @@
   });
   if (!dialog.hidden || location.hash === "#" + dialog.id) openDialog();
   activate();
+  // -- embeds, with or without the banner on the page -------------------------------
+  // Without JavaScript the placeholder's form posts and comes back at the embed's anchor.
+  // The iframe the server rendered into the embed's <template> replaces its placeholder.
+  function loadEmbed(embed) {
+    if (embed.hasAttribute("data-cookieguard-embed-loaded")) return null;
+    var template = embed.querySelector("template[data-cookieguard-embed-frame]");
+    var placeholder = embed.querySelector(".cookieguard-embed-placeholder");
+    if (!template) return null;
+    var frame = template.content.firstElementChild.cloneNode(true);
+    embed.appendChild(frame);
+    if (placeholder) placeholder.parentNode.removeChild(placeholder);
+    template.parentNode.removeChild(template);
+    embed.setAttribute("data-cookieguard-embed-loaded", "");
+    return frame;
+  }
+
+  // "Load video": grant the one service with a JSON POST, then load every embed of it.
+  function grant(event, then) {
+    var form = event.target;
+    if (!window.fetch) return; // the plain form post does the job (303 back to the anchor)
+    event.preventDefault();
+    var embed = form.closest("[data-cookieguard-embed]");
+    var name = embed.getAttribute("data-cookieguard-embed");
+    var focusHere = embed.contains(document.activeElement);
+    fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify({ action: "grant", service: name })
+    }).then(function (response) {
+      if (!response.ok) throw new Error("consent refused: " + response.status);
+      return response.json();
+    }).then(function (state) {
+      var mine = null;
+      Array.prototype.forEach.call(document.querySelectorAll("[data-cookieguard-embed]"), function (other) {
+        if (other.getAttribute("data-cookieguard-embed") !== name) return;
+        var frame = loadEmbed(other);
+        if (other === embed) mine = frame;
+      });
+      // The button is gone: the keyboard's place is the iframe that took its place.
+      if (mine && focusHere) mine.focus({ preventScroll: true });
+      if (then) then(state);
+    }, function () {
+      HTMLFormElement.prototype.submit.call(form); // the server answers with a redirect
+    });
+  }
 })();
