@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cookieguard.csp import (
@@ -260,6 +260,7 @@ JSON = st.recursive(
 )
 
 
+@settings(deadline=None)  # timing is the benchmarks' business
 @given(
     mimetype=st.sampled_from(["application/csp-report", "application/reports+json"]),
     body=st.one_of(

@@ -415,7 +415,9 @@ BODIES = st.one_of(
 
 
 @pytest.mark.parametrize("kind", ["wsgi", "asgi"])
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     body=BODIES,
     content_type=st.sampled_from(

@@ -165,7 +165,8 @@ class Csp:
     required: frozenset[str] = frozenset()
     header: str = field(init=False)
     _prefix: dict[str, str] = field(init=False, repr=False)
-    _headers: BoundedCache[Any, Headers] = field(
+    # The headers by consent state (its allowed services), read directly on the hot path.
+    cached: BoundedCache[Any, Headers] = field(
         default_factory=lambda: BoundedCache(_STATES, _STATES_BYTES), init=False, repr=False
     )
     _reported: BoundedCache[str, bool] = field(
@@ -207,9 +208,9 @@ class Csp:
 
     def headers_for(self, key: object, consent: _Consent) -> Headers:
         """The headers to add for ``consent``, remembered under ``key`` (its consent state)."""
-        found = self._headers.get(key)
+        found = self.cached.get(key)
         if found is None:
-            found = self._headers.put(key, self._build(consent))
+            found = self.cached.put(key, self._build(consent))
         return found
 
     def _build(self, consent: _Consent) -> Headers:

@@ -191,7 +191,9 @@ def _rewrite(
             elif what is _CONTENT_TYPE and csp is not None:
                 if type(value) is not vtype:
                     raise _Unclean
-                document = document or _is_document(value, kind)  # any, to fail closed
+                if not document:  # any HTML type makes it a page, to fail closed
+                    found = kind.documents.get(value)
+                    document = _is_document(value, kind) if found is None else found
             if check_all and (
                 type(header) is not tuple or cr in value or lf in value or nul in value
             ):
@@ -250,7 +252,7 @@ def _rewrite(
     policy: tuple[tuple[H, H], ...] = ()
     if document and csp is not None:
         consent = state.consent
-        entry = csp.headers_for(consent.services, consent)
+        entry = csp.cached.get(consent.services) or csp.headers_for(consent.services, consent)
         policy = cast("tuple[tuple[H, H], ...]", entry[0] if kind.type is str else entry[1])
     if removed is None and deletions is None and not policy:
         return list(headers) if normalized else None
