@@ -12,7 +12,10 @@ tried to set, and what reached the client. It finds:
 - **long-lived** cookies of an optional category, kept longer than the 13 months
   the CNIL allows (a warning: it fails the audit only when ``strict``);
 - **errors**, requests the application raised on, or answered with a 404 (a path
-  that audits nothing) or a 5xx.
+  that audits nothing) or a 5xx;
+- **third parties** a page loads (scripts, frames, images, media, stylesheets on
+  another host) that no service declares, and service hosts that no page loads
+  from (a warning): see :mod:`~cookieguard.audit.hosts`.
 
 When the app is wrapped in cookieguard, the consent cookies are signed with its
 own key, and the audit calls copies of the objects on the way to the middleware,
@@ -43,6 +46,7 @@ from typing import Any
 from ..consent import new_consent
 from ..registry import Registry
 from .drive import client, find_middleware, harness, interface_of
+from .hosts import host_findings, loaded_urls, third_parties
 from .report import (
     CNIL_MAX_LIFETIME,
     AuditReport,
@@ -93,6 +97,7 @@ def audit_app(
     states = consent_states(guard.registry)
     observations: list[Observation] = []
     errors: list[Finding] = []
+    loaded: dict[str, dict[str, list[str]]] = {}  # path -> state -> third-party URLs
     calls = client(run.target, interface)
     try:
         for path in paths:
@@ -111,6 +116,9 @@ def audit_app(
                     continue
                 if status == 404 or status >= 500:
                     errors.append(error(path, state.name, f"answered {status}"))
+                if calls.html is not None:
+                    urls = third_parties(loaded_urls(calls.html))
+                    loaded.setdefault(path, {})[state.name] = urls
                 observations += observe(guard, path, state, recorder.seen, out, guarded=run.guarded)
     finally:
         calls.close()
@@ -122,7 +130,9 @@ def audit_app(
         paths=paths,
         states=tuple(s.name for s in states),
         observations=tuple(observations),
-        findings=tuple(errors) + findings(guard.registry, observations),
+        findings=tuple(errors)
+        + findings(guard.registry, observations)
+        + host_findings(guard.registry, guard.csp.sources if guard.csp else {}, loaded),
     )
 
 
