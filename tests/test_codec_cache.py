@@ -17,6 +17,7 @@ from werkzeug.http import parse_cookie
 from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry, cookieheader, setcookie
 from cookieguard import consent as consent_module
 from cookieguard import guard as guard_module
+from cookieguard import state as state_module
 from cookieguard._cache import BoundedCache, memoize
 from cookieguard.guard import Guard, RequestState
 from cookieguard.response import BYTES_HEADERS, TEXT_HEADERS
@@ -218,7 +219,7 @@ def test_the_guard_caches_are_bounded_in_entries_and_bytes(
 ) -> None:
     monkeypatch.setattr(guard_module, "_STATES", 64)
     monkeypatch.setattr(guard_module, "_STATES_BYTES", 64 * 1024)
-    monkeypatch.setattr(guard_module, "_TABLE_SIZE", 32)
+    monkeypatch.setattr(state_module, "_TABLE_SIZE", 32)
     g = guard()
     for i in range(500):
         state = g.read_request(f"sessionid=1; n{i}=x; _ga_{i}=y; pad={'p' * 3000}{i}", None)

@@ -21,12 +21,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 
 from . import cookieheader
-from ._cache import BoundedCache, memoize
+from ._cache import BoundedCache
 from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
 from .cookieheader import Pair
 from .csp import MODES, REPORT_PATH, Csp, CspMode, CspViolation, validate_sources
 from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
-from .setcookie import deletion, is_deletion, is_writable_name, set_cookie_name
+from .setcookie import is_deletion, is_writable_name, set_cookie_name
+from .state import (
+    Reason,
+    RequestConsent,
+    RequestState,
+    Verdict,
+    Verdicts,
+    Withdrawal,
+    withdrawal_text,
+)
 
 if TYPE_CHECKING:
     from .response import HeaderKind
@@ -39,16 +48,12 @@ __all__ = [
     "Verdict",
     "is_deletion",
     "set_cookie_name",
+    "withdrawal_text",
 ]
 
 logger = logging.getLogger("cookieguard")
 
 Unknown = Literal["strip", "allow"]
-# Why a cookie passed or not; also what ``on_violation`` receives.
-Reason = Literal[
-    "consent-cookie", "required", "deletion", "granted", "unknown", "not-granted", "gpc"
-]
-
 # A cookie-name is an RFC 9110 token; the consent cookie's name must be one.
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HTTP_WS = " \t"
@@ -61,9 +66,6 @@ _STATES = 4096  # remembered request states, per GPC answer
 _STATES_BYTES = 8 * 1024 * 1024
 _MAX_CACHED_HEADER = 4096
 _MAX_TABLES = 32  # verdict tables: one per combination of categories seen
-_TABLE_SIZE = 1024
-_TABLE_BYTES = 128 * 1024
-_MAX_CACHED_NAME = 256
 _REPORTED = 10_000  # undeclared names reported once each
 _REPORTED_BYTES = 1024 * 1024
 
@@ -90,107 +92,12 @@ def is_gpc(header_value: str | None) -> bool:
     return header_value is not None and header_value.strip(_HTTP_WS) == "1"
 
 
-@dataclass(frozen=True, slots=True)
-class RequestConsent:
-    """The consent that applies to one request; at ``environ/scope["cookieguard.consent"]``.
-
-    ``allows`` gives the effective answer: true for required categories, false for
-    everything else when the visitor has no valid consent for the registry's
-    current revision, and with Global Privacy Control already applied.
-    ``allows_service`` is true for a service whose category is allowed, or that
-    the visitor granted one by one (a specific choice, which GPC does not undo).
-    """
-
-    allowed: frozenset[str]
-    consent: Consent | None = None
-    gpc: bool = False
-    gpc_blocked: frozenset[str] = frozenset()
-    # Every service allowed now: by its category, or granted one by one.
-    services: frozenset[str] = frozenset()
-
-    def allows(self, category: str) -> bool:
-        return category in self.allowed
-
-    def allows_service(self, name: str) -> bool:
-        return name in self.services
-
-    @property
-    def has_consent(self) -> bool:
-        """True when the visitor made a choice for the current revision (no banner needed)."""
-        return self.consent is not None
-
-    @property
-    def consent_id(self) -> str | None:
-        return self.consent.consent_id if self.consent is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The decision on one cookie: whether the contract lets it pass, and why."""
-
-    name: str
-    category: str | None
-    allowed: bool
-    reason: Reason
-
-
-@dataclass(frozen=True, slots=True)
-class Verdicts:
-    """The verdicts for one consent: by cookie name, and by how a response spells it.
-
-    A name is judged once per consent; after that, a ``Set-Cookie`` costs one
-    dictionary lookup of the text before its first ``=``, as the response has it
-    (``str`` for WSGI, ``bytes`` for ASGI, each in a table of its own so that
-    ``"a"`` and ``b"a"`` are never compared).
-    """
-
-    names: BoundedCache[str, Verdict] = field(default_factory=lambda: _table())
-    text: BoundedCache[str, Verdict] = field(default_factory=lambda: _table())
-    raw: BoundedCache[bytes, Verdict] = field(default_factory=lambda: _table())
-
-
-def _table() -> BoundedCache[K, Verdict]:
-    return BoundedCache(_TABLE_SIZE, _TABLE_BYTES, max_item_bytes=_MAX_CACHED_NAME + 128)
-
-
-K = TypeVar("K", str, bytes)
-
-#: A cookie to withdraw: its name (UTF-8 read), its declaration, its name's bytes as text.
-Withdrawal = tuple[str, Cookie, str]
-
-
-@dataclass(frozen=True, slots=True)
-class RequestState:
-    """What the middleware learnt from a request: the consent and what to withdraw."""
-
-    consent: RequestConsent
-    # Cookies the request carries whose category is not allowed now, with their declaration.
-    withdrawals: tuple[Withdrawal, ...] = ()
-    # The guard's verdicts for this consent, found once for every response to the request.
-    verdicts: Verdicts = field(default_factory=Verdicts, compare=False, repr=False)
-
-
 # A remembered request state, with the span of time (seconds since the epoch) it holds for.
 _Remembered = tuple[RequestState, float, float]
 
 
 def _state_size(key: str, remembered: _Remembered) -> int:
     return len(key) + 256 + sum(96 + 2 * len(w[0]) for w in remembered[0].withdrawals)
-
-
-def withdrawal_text(raw_name: str, declared: Cookie) -> str:
-    """The deleting ``Set-Cookie`` of a withdrawal: the name's bytes, where the registry says."""
-    prefix = "__Host-" if raw_name.startswith("__Host-") else ""
-    if not prefix and raw_name.startswith("__Secure-"):
-        prefix = "__Secure-"
-    if raw_name.isascii():  # the attributes depend on the declaration and the prefix only
-        return raw_name + _deletion_attributes(prefix, declared)
-    return deletion(raw_name, path=declared.path, domain=declared.domain)
-
-
-@memoize(1024, 512 * 1024)  # one per declaration: what follows the name in its deletion
-def _deletion_attributes(prefix: str, declared: Cookie) -> str:
-    return deletion(f"{prefix}x", path=declared.path, domain=declared.domain)[len(prefix) + 1 :]
 
 
 class GuardOptions(TypedDict, total=False):

@@ -47,7 +47,8 @@ from werkzeug.http import parse_options_header
 
 from . import setcookie
 from ._cache import BoundedCache, memoize
-from .guard import Guard, RequestState, Verdict, Verdicts, logger, withdrawal_text
+from .guard import Guard, logger
+from .state import RequestState, Verdict, Verdicts, withdrawal_text
 
 __all__ = ["BYTES_HEADERS", "TEXT_HEADERS", "HeaderKind", "rewrite"]
 
@@ -184,9 +185,9 @@ def _rewrite(
         if what is None:
             what = _classify(key, kind)
         if what is not _SET_COOKIE:
+            if type(value) is not vtype or type(key) is not vtype:  # a memoryview name too
+                raise _Unclean
             if what is _VARY:
-                if type(value) is not vtype:
-                    raise _Unclean
                 has_vary = True
             elif what is _CONTENT_TYPE and csp is not None:
                 if type(value) is not vtype:
@@ -195,12 +196,16 @@ def _rewrite(
                     found = kind.documents.get(value)
                     document = _is_document(value, kind) if found is None else found
             if check_all and (
-                type(header) is not tuple or cr in value or lf in value or nul in value
+                type(header) is not tuple
+                or cr in value  # type: ignore[operator]
+                or lf in value  # type: ignore[operator]
+                or nul in value  # type: ignore[operator]
             ):
                 raise _Unclean
             continue
         if (
             type(value) is not vtype
+            or type(key) is not vtype
             or type(header) is not tuple
             or cr in value  # type: ignore[operator]
             or lf in value  # type: ignore[operator]
@@ -362,7 +367,10 @@ def normalize(headers: Any, kind: HeaderKind[H]) -> list[tuple[H, H]]:
         if name is None or text is None:
             _drop("not text", header)
             continue
-        if setcookie.has_line_break(name) or setcookie.has_line_break(text):
+        if setcookie.has_line_break(name) or (
+            setcookie.has_line_break(text)
+            and (kind.check_all_values or name.strip(_HTTP_WS).lower().startswith("set-cookie"))
+        ):
             _drop("CR, LF or NUL", header)
             continue
         if not _TOKEN.fullmatch(name):

@@ -26,6 +26,7 @@ independent oracle of :mod:`.support`:
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from dataclasses import dataclass
@@ -204,11 +205,11 @@ class Case:
     # How the ASGI app spells each header's name and value: bytes, str, bytearray, memoryview.
     spellings: tuple[tuple[int, int], ...] = ()
 
-    def leaves_in_report_only(self) -> list[tuple[str, str]]:
+    def leaves_in_report_only(self, asgi: bool) -> list[tuple[str, str]]:
         """With report_only nothing is removed, but what can never leave still does not."""
         out = []
         for header in self.headers:
-            if header in BROKEN_HEADERS:
+            if header in BROKEN_HEADERS and not (asgi and header in ASGI_SERVER_REFUSES):
                 continue
             out.append(
                 ("Set-Cookie", header[1].strip(" \t")) if header[0] in SMUGGLED_NAMES else header
@@ -349,10 +350,21 @@ def options(case: Case) -> dict[str, Any]:
     }
 
 
-def check_headers(case: Case, sent: list[tuple[str, str]]) -> None:
+# Under ASGI, a value with a line break in a header other than Set-Cookie is left to the
+# server, which refuses it (h11, httptools); under WSGI it never leaves.
+ASGI_SERVER_REFUSES = {h for h in BROKEN_HEADERS if h[0] in ("X-Note", "Location")}
+
+
+def check_headers(case: Case, sent: list[tuple[str, str]], asgi: bool = False) -> None:
     """The response headers that left against the oracle (see the module docstring)."""
+    if asgi:
+        leaves = [
+            h if h in ASGI_SERVER_REFUSES else w
+            for h, w in zip(case.headers, case.leaves, strict=True)
+        ]
+        case = dataclasses.replace(case, leaves=leaves)
     if case.report_only:
-        expected = case.leaves_in_report_only()
+        expected = case.leaves_in_report_only(asgi)
         assert [(k.lower(), v) for k, v in sent] == [(k.lower(), v) for k, v in expected]
         return
     kept = [h for h in case.leaves if h is not None]
@@ -477,7 +489,7 @@ def test_asgi_middleware_lets_out_exactly_what_the_contract_allows(case: Case) -
     assert start["type"] == case.asgi_start
     assert start.get("status") == start_message.get("status")
     sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start["headers"]]
-    check_headers(case, sent)
+    check_headers(case, sent, asgi=True)
     assert others == rest  # the very same messages, in order
     assert all(a is b for a, b in zip(others, rest, strict=True))
     joined = "; ".join(v.decode("latin-1") for v in seen["cookie"])
