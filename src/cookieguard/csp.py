@@ -20,8 +20,16 @@ allows ``data:`` and ``blob:``, ``script-src`` and ``style-src`` allow
 The header depends on the consent only through which services are allowed, so
 its text is built once per consent state and remembered (bounded): a response
 costs a dictionary lookup. Reports come back to ``<consent_path>/csp-report``
-(``report-uri``, and ``report-to`` with a ``Reporting-Endpoints`` header), where
-:func:`parse_reports` reads them and :class:`Csp` logs each blocked host once.
+through ``report-uri``, where :func:`parse_reports` reads them and :class:`Csp`
+logs each blocked host once.
+
+The policy names no ``report-to``: where a policy has one, Chromium sends its
+reports through the Reporting API only, in batches up to a minute late, and
+none at all when the page's ``Reporting-Endpoints`` lacks the name (an
+application's own header merged badly, say); headless Chromium 156 sent none in
+100 seconds. ``report-uri`` reports leave at once, from every browser. The
+endpoint still reads the Reporting API's ``application/reports+json``, for a
+site that points a ``report-to`` of its own at it.
 """
 
 from __future__ import annotations
@@ -38,7 +46,6 @@ from .registry import is_host_source
 __all__ = [
     "DIRECTIVES",
     "MAX_REPORT_BODY",
-    "REPORT_GROUP",
     "REPORT_PATH",
     "REPORT_TYPES",
     "Csp",
@@ -72,8 +79,6 @@ _ALWAYS["style-src"] = ("'self'", "'unsafe-inline'", "data:", "blob:")
 
 #: The report endpoint, under ``consent_path``.
 REPORT_PATH = "csp-report"
-#: The endpoint name ``report-to`` gives and ``Reporting-Endpoints`` defines.
-REPORT_GROUP = "cookieguard-csp"
 #: The content types the report endpoint reads: ``report-uri``'s and the Reporting API's.
 REPORT_TYPES = ("application/csp-report", "application/reports+json")
 #: The largest report body read. The Reporting API sends reports in batches, each
@@ -194,7 +199,7 @@ class Csp:
         extra = " ".join(dict.fromkeys(hosts))
         tail = f" {extra}" if extra else ""
         parts = [f"{self._prefix[d]}{tail}" for d in DIRECTIVES]
-        parts += [f"report-uri {self.report_uri}", f"report-to {REPORT_GROUP}"]
+        parts.append(f"report-uri {self.report_uri}")
         return "; ".join(parts)
 
     def hosts_for(self, consent: _Consent) -> list[str]:
@@ -215,8 +220,7 @@ class Csp:
 
     def _build(self, consent: _Consent) -> Headers:
         value = self.policy(self.hosts_for(consent))
-        endpoints = f'{REPORT_GROUP}="{self.report_uri}"'
-        text = ((self.header, value), ("Reporting-Endpoints", endpoints))
+        text = ((self.header, value),)
         raw = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in text)
         return text, raw
 

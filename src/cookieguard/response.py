@@ -26,9 +26,8 @@ call on a response's headers. It
   sent for that name), and a ``Vary`` when it changed anything;
 - with the ``csp`` option on, appends to an HTML response (a ``Content-Type`` of
   ``text/html`` or ``application/xhtml+xml``, parameters and case aside) the
-  policy of :mod:`cookieguard.csp` for this consent, with its
-  ``Reporting-Endpoints`` and a ``Vary``; the application's own policy headers
-  pass as they are.
+  policy of :mod:`cookieguard.csp` for this consent, and a ``Vary``; the
+  application's own policy headers pass as they are.
 
 Headers are returned as ``(name, value)`` tuples of the adapter's type
 (``str`` for WSGI, ``bytes`` for ASGI).
