@@ -60,7 +60,7 @@ SERVICES = (
 
 def policy_for(*allowed: str, sources: Any = None, mode: Any = "enforce") -> str:
     csp = Csp(mode, "/cookieguard/consent/csp-report", validate_sources(sources or {}), SERVICES)
-    (name, value), _ = csp.headers_for(allowed, _Allows(*allowed))[0]
+    ((name, value),) = csp.headers_for(allowed, _Allows(*allowed))[0]
     assert name == csp.header
     return value
 
