@@ -35,6 +35,7 @@ site that points a ``report-to`` of its own at it.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -84,6 +85,7 @@ REPORT_TYPES = ("application/csp-report", "application/reports+json")
 #: The largest report body read. The Reporting API sends reports in batches, each
 #: about a kilobyte (the policy is quoted in full): 64 KiB holds dozens.
 MAX_REPORT_BODY = 64 * 1024
+logger = logging.getLogger("cookieguard")
 _MAX_REPORTS = 100  # violation reports read from one body
 _REPORTED_HOSTS = 1000  # blocked hosts logged once each, per middleware
 _REPORTED_BYTES = 256 * 1024
@@ -225,6 +227,39 @@ class Csp:
         return text, raw
 
     # -- reports ---------------------------------------------------------------
+
+    def receive(self, mimetype: str, body: bytes, *, too_large: bool = False) -> ReportError | None:
+        """Read a report body: log each new blocked host, call ``on_violation``.
+
+        Returns the :class:`ReportError` to answer with, or None (``204``). The
+        reports are the client's word (anyone may post one): they are logged and
+        handed to ``on_violation``, nothing else. Never raises.
+        """
+        if too_large:
+            return ReportError(413, f"the report is over {MAX_REPORT_BODY} bytes")
+        try:
+            violations = parse_reports(mimetype, body)
+        except ReportError as refused:
+            return refused
+        for violation in violations:
+            if self.first_report_of(violation):
+                logger.warning(
+                    "csp: %s %s from %r (%s) on %r; declare it as a service's host if the "
+                    "site needs it",
+                    "blocked" if violation.disposition == "enforce" else "would block",
+                    violation.blocked_host or "content",
+                    violation.blocked_url[:200],
+                    violation.directive[:64],
+                    violation.document_url[:200],
+                )
+            if self.on_violation is not None:
+                try:
+                    self.on_violation(violation)
+                except Exception:  # a reporting hook must never break the answer
+                    logger.exception(
+                        "on_csp_violation callback failed for %r", violation.blocked_url[:200]
+                    )
+        return None
 
     def first_report_of(self, violation: CspViolation) -> bool:
         """True the first time (per middleware, bounded) a blocked host is reported."""

@@ -171,41 +171,18 @@ def handle(
 
 
 def csp_report(policy: csp.Csp, request: EndpointRequest) -> EndpointResponse:
-    """Take a browser's violation reports: ``204``, a log record per new blocked host.
+    """Take a browser's violation reports (:meth:`cookieguard.csp.Csp.receive`): ``204``.
 
-    Never sets a cookie. The reports are the client's word (anyone may post
-    one): they are logged and handed to ``on_csp_violation``, nothing else.
-    Refused: another method (``405``), a body over
-    :data:`~cookieguard.csp.MAX_REPORT_BODY` (``413``), another content type
-    (``415``), malformed JSON or reports (``400``).
+    Never sets a cookie; another method is ``405``, a refused body a 4xx.
     """
     if request.method != "POST":
         response = _json(405, {"error": f"method {request.method} is not allowed; use POST"})
         response.headers.append(("Allow", "POST"))
         return response
-    if request.too_large:
-        return _json(413, {"error": f"the report is over {csp.MAX_REPORT_BODY} bytes"})
-    mimetype = parse_options_header(request.headers.get("content-type", ""))[0].lower()
-    try:
-        violations = csp.parse_reports(mimetype, request.body)
-    except csp.ReportError as refused:
+    mimetype = parse_options_header(request.headers.get("content-type", ""))[0]
+    refused = policy.receive(mimetype, request.body, too_large=request.too_large)
+    if refused is not None:
         return _json(refused.status, {"error": str(refused)})
-    for violation in violations:
-        if policy.first_report_of(violation):
-            logger.warning(
-                "csp: %s %s from %r (%s) on %r; declare it as a service's host if the site "
-                "needs it",
-                "blocked" if violation.disposition == "enforce" else "would block",
-                violation.blocked_host or "content",
-                violation.blocked_url[:200],
-                violation.directive[:64],
-                violation.document_url[:200],
-            )
-        if policy.on_violation is not None:
-            try:
-                policy.on_violation(violation)
-            except Exception:  # a reporting hook must never break the answer
-                logger.exception("on_csp_violation callback failed for %r", violation.blocked_url)
     return EndpointResponse(204, [_NO_STORE])
 
 
