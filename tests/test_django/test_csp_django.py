@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from django.test import override_settings
 from tests.test_csp_contract import REGISTRY, hosts
-from tests.test_django import DRIVERS, OURS, Spec
+
+from . import DRIVERS, OURS, Spec
 
 APP_CSP = "default-src 'self'; script-src 'self' 'nonce-r4nd0m'"
 
