@@ -2,7 +2,8 @@
 
 Parts: ``asgi``, ``wsgi`` (hello-world with three Set-Cookie headers and a valid
 consent cookie), ``nocookie`` (no cookies either way), ``worst`` (50 Set-Cookie,
-200 patterns, 40 request cookies), ``server`` (uvicorn + wrk on loopback) and
+200 patterns, 40 request cookies), ``csp`` (an HTML response with the ``csp`` option
+off and on), ``server`` (uvicorn + wrk on loopback) and
 ``memory`` (1 GiB streamed through each adapter), ``attack`` (the slowest request an
 attacker can build within an 8 KiB Cookie header against a 200-glob registry, and
 resident memory after 10,000 distinct 4 KiB Cookie headers), ``consentlog`` (consent
@@ -18,13 +19,14 @@ import platform
 import sys
 import time
 
-from . import attack, consentlog, django, memory, micro, server
+from . import attack, consentlog, csp, django, memory, micro, server
 
 PARTS = (
     "asgi",
     "wsgi",
     "nocookie",
     "worst",
+    "csp",
     "attack",
     "server",
     "memory",
@@ -77,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         ok &= micro.no_cookie(n, rounds)
     if "worst" in parts:
         ok &= micro.worst_case(n // 4, rounds)
+    if "csp" in parts:
+        ok &= csp.html_response(n, rounds)
     if "attack" in parts:
         ok &= attack.attack(max(100, n // 20))
     if "server" in parts:

@@ -298,7 +298,9 @@ DEMO_COOKIES = (
 app = Flask(__name__)
 app.secret_key = SECRET_KEY
 # Also makes ``cookieguard`` (banner, assets, allows, ...) a global of every template.
-CookieGuard(app, registry=registry)
+# csp="enforce": every page tells the browser to load third parties only from the hosts
+# of the services the visitor allows now, so even an ungated embed stays out (/ungated).
+CookieGuard(app, registry=registry, csp="enforce")
 
 
 @app.context_processor
@@ -316,6 +318,12 @@ def home() -> str:
 def meet() -> str:
     """A product page with a YouTube video: ``cookieguard.embed``, a placeholder until allowed."""
     return render_template("meet.html", video_id=YOUTUBE_VIDEO_ID)
+
+
+@app.get("/ungated")
+def ungated() -> str:
+    """A page that forgot to gate its YouTube iframe: the browser refuses it until allowed."""
+    return render_template("ungated.html", video_id=YOUTUBE_VIDEO_ID)
 
 
 @app.get("/cookie-policy")

@@ -101,7 +101,7 @@ class CookieGuardMiddleware:
                     except TypeError:  # not headers at all: none leave
                         sent = []
                     message["headers"] = sent
-                filtered = rewrite(guard, sent, state, BYTES_HEADERS)
+                filtered = rewrite(guard, sent, state, BYTES_HEADERS, page=kind == "http")
                 if filtered is not None:
                     message["headers"] = filtered
             return send(message)
@@ -110,7 +110,8 @@ class CookieGuardMiddleware:
 
     async def _serve_endpoint(self, scope: Scope, receive: Receive, send: Send) -> None:
         body = bytearray()
-        while len(body) <= endpoint.MAX_BODY:
+        limit = endpoint.body_limit(self.guard, scope["path"])
+        while len(body) <= limit:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
@@ -125,7 +126,7 @@ class CookieGuardMiddleware:
                 (k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])
             ),
             body=bytes(body),
-            too_large=len(body) > endpoint.MAX_BODY,
+            too_large=len(body) > limit,
             query_string=scope.get("query_string", b"").decode("latin-1"),
             client=(scope.get("client") or (None,))[0],
         )

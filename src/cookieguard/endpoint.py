@@ -5,6 +5,8 @@ back the :class:`EndpointResponse`. ``GET`` answers the current consent as
 JSON; ``POST`` (a form or JSON) stores a new one in the signed cookie, deletes
 the cookies it no longer allows, and redirects (``303``) or answers JSON.
 Cross-site posts are refused, so another site cannot change a visitor's choice.
+With the ``csp`` option on, ``<consent_path>/csp-report`` takes the browser's
+violation reports (:func:`csp_report`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,20 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.http import dump_cookie, parse_accept_header, parse_options_header
 from werkzeug.urls import iri_to_uri
 
-from . import assets
+from . import assets, csp
 from .consent import Consent, new_consent
 from .guard import Guard, RequestConsent, first_value, is_gpc, logger, parse_cookies
 from .response import TEXT_HEADERS, rewrite
 
-__all__ = ["MAX_BODY", "EndpointRequest", "EndpointResponse", "handle", "own_paths"]
+__all__ = [
+    "MAX_BODY",
+    "EndpointRequest",
+    "EndpointResponse",
+    "body_limit",
+    "csp_report",
+    "handle",
+    "own_paths",
+]
 
 #: The largest consent request body read; a choice of categories is a few hundred bytes.
 MAX_BODY = 16 * 1024
@@ -113,7 +123,16 @@ def own_paths(guard: Guard) -> frozenset[str]:
     paths = {guard.consent_path, *(f"{base}/{name}" for name in assets.ASSETS)}
     if guard.honor_gpc:
         paths.add(GPC_PATH)
+    if guard.csp is not None:
+        paths.add(guard.csp.report_uri)
     return frozenset(paths)
+
+
+def body_limit(guard: Guard, path: str) -> int:
+    """The largest body the adapters read for a request to ``path`` (one of :func:`own_paths`)."""
+    if guard.csp is not None and path == guard.csp.report_uri:
+        return csp.MAX_REPORT_BODY
+    return MAX_BODY
 
 
 def handle(
@@ -133,6 +152,8 @@ def handle(
     if request.path == GPC_PATH:
         body = {"gpc": True, "lastUpdate": date.today().isoformat()}
         return _json(200, body, cache="public, max-age=86400")
+    if guard.csp is not None and request.path == guard.csp.report_uri:
+        return csp_report(guard.csp, request)
     try:
         if request.method in ("GET", "HEAD"):
             state = guard.read_request(
@@ -147,6 +168,22 @@ def handle(
         if refused.status == 405:
             response.headers.append(("Allow", "GET, HEAD, POST"))
         return response
+
+
+def csp_report(policy: csp.Csp, request: EndpointRequest) -> EndpointResponse:
+    """Take a browser's violation reports (:meth:`cookieguard.csp.Csp.receive`): ``204``.
+
+    Never sets a cookie; another method is ``405``, a refused body a 4xx.
+    """
+    if request.method != "POST":
+        response = _json(405, {"error": f"method {request.method} is not allowed; use POST"})
+        response.headers.append(("Allow", "POST"))
+        return response
+    mimetype = parse_options_header(request.headers.get("content-type", ""))[0]
+    refused = policy.receive(mimetype, request.body, too_large=request.too_large)
+    if refused is not None:
+        return _json(refused.status, {"error": str(refused)})
+    return EndpointResponse(204, [_NO_STORE])
 
 
 def _save(

@@ -16,7 +16,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
 
@@ -24,6 +24,7 @@ from . import cookieheader
 from ._cache import BoundedCache
 from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
 from .cookieheader import Pair
+from .csp import MODES, REPORT_PATH, Csp, CspMode, CspViolation, validate_sources
 from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
 from .setcookie import is_deletion, is_writable_name, set_cookie_name
 from .state import (
@@ -116,6 +117,9 @@ class GuardOptions(TypedDict, total=False):
     allowed_origins: Iterable[str]
     secure: bool | None
     on_violation: Callable[[Verdict], object] | None
+    csp: CspMode
+    csp_sources: Mapping[str, Iterable[str]]
+    on_csp_violation: Callable[[CspViolation], object] | None
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +137,8 @@ class Guard:
     allowed_origins: frozenset[str] = frozenset()
     secure: bool | None = None
     on_violation: Callable[[Verdict], object] | None = None
+    # The policy added to HTML responses (cookieguard.csp); None with csp="off".
+    csp: Csp | None = None
     _reported_unknown: BoundedCache[str, bool] = field(
         default_factory=lambda: BoundedCache(_REPORTED, _REPORTED_BYTES), init=False, repr=False
     )
@@ -168,6 +174,9 @@ class Guard:
         allowed_origins: Iterable[str] = (),
         secure: bool | None = None,
         on_violation: Callable[[Verdict], object] | None = None,
+        csp: CspMode = "off",
+        csp_sources: Mapping[str, Iterable[str]] = {},  # noqa: B006 - read, never written
+        on_csp_violation: Callable[[CspViolation], object] | None = None,
     ) -> Guard:
         """Validate the middleware options once, at start-up, and build the guard."""
         if not isinstance(registry, Registry):
@@ -180,6 +189,21 @@ class Guard:
             raise ValueError(f"consent_path must start with '/', got {consent_path!r}")
         if isinstance(allowed_origins, str):  # a lone string would allow single characters
             raise ValueError(f"allowed_origins must be a list of origins, got {allowed_origins!r}")
+        if csp not in MODES:
+            raise ValueError(f'csp must be "off", "enforce" or "report-only", got {csp!r}')
+        sources = validate_sources(csp_sources)
+        path = consent_path.rstrip("/") or "/"
+        policy = None
+        if csp != "off":
+            report_uri = f"{path.rstrip('/')}/{REPORT_PATH}"
+            policy = Csp(
+                csp,
+                report_uri,
+                sources,
+                registry.services,
+                on_csp_violation,
+                registry.required_categories,
+            )
         return cls(
             registry=registry.with_consent_cookie(cookie_name),
             codec=ConsentCodec(secret_key, max_age=max_age),
@@ -188,10 +212,11 @@ class Guard:
             report_only=report_only,
             honor_gpc=honor_gpc,
             clean_request=clean_request,
-            consent_path=consent_path.rstrip("/") or "/",
+            consent_path=path,
             allowed_origins=frozenset(o.rstrip("/").lower() for o in allowed_origins),
             secure=secure,
             on_violation=on_violation,
+            csp=policy,
         )
 
     def __post_init__(self) -> None:

@@ -23,7 +23,11 @@ call on a response's headers. It
   ``SameSite``, ``Partitioned``), so that no disguised deletion plants a cookie;
 - appends, after every header of the application, the deletion of each cookie
   the request carries that is not allowed now (rule 6, whatever the application
-  sent for that name), and a ``Vary`` when it changed anything.
+  sent for that name), and a ``Vary`` when it changed anything;
+- with the ``csp`` option on, appends to an HTML response (a ``Content-Type`` of
+  ``text/html`` or ``application/xhtml+xml``, parameters and case aside) the
+  policy of :mod:`cookieguard.csp` for this consent, and a ``Vary``; the
+  application's own policy headers pass as they are.
 
 Headers are returned as ``(name, value)`` tuples of the adapter's type
 (``str`` for WSGI, ``bytes`` for ASGI).
@@ -36,7 +40,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import methodcaller
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
+
+from werkzeug.http import parse_options_header
 
 from . import setcookie
 from ._cache import BoundedCache, memoize
@@ -48,7 +54,9 @@ __all__ = ["BYTES_HEADERS", "TEXT_HEADERS", "HeaderKind", "rewrite"]
 H = TypeVar("H", str, bytes)
 
 # What a header name is, once classified.
-_OTHER, _SET_COOKIE, _VARY = 0, 1, 2
+_OTHER, _SET_COOKIE, _VARY, _CONTENT_TYPE = 0, 1, 2, 3
+# The document types a policy applies to (a browser renders both, and runs their scripts).
+_DOCUMENTS = frozenset({"text/html", "application/xhtml+xml"})
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HTTP_WS = " \t"
 
@@ -101,6 +109,12 @@ class HeaderKind(Generic[H]):
         compare=False,
         repr=False,
     )
+    # Whether a Content-Type value names an HTML document (csp): the same few values recur.
+    documents: BoundedCache[H, bool] = field(
+        default_factory=lambda: BoundedCache(256, 64 * 1024, max_item_bytes=512),
+        compare=False,
+        repr=False,
+    )
 
 
 TEXT_HEADERS: HeaderKind[str] = HeaderKind(
@@ -129,14 +143,20 @@ def rewrite(
     state: RequestState,
     kind: HeaderKind[H],
     normalized: bool = False,
+    *,
+    page: bool = True,
 ) -> list[tuple[H, H]] | None:
-    """The response headers to send, or None when ``headers`` may leave unchanged."""
+    """The response headers to send, or None when ``headers`` may leave unchanged.
+
+    ``page``: whether the response may be a page a browser renders (the ``csp``
+    policy is for those); a WebSocket handshake is not.
+    """
     try:
-        return _rewrite(guard, headers, state, kind, normalized)
+        return _rewrite(guard, headers, state, kind, normalized, page)
     except (_Unclean, TypeError, ValueError, AttributeError):
         if normalized:  # pragma: no cover - normalize() leaves nothing to refuse
             raise
-        return _rewrite(guard, normalize(headers, kind), state, kind, True)
+        return _rewrite(guard, normalize(headers, kind), state, kind, True, page)
 
 
 def _rewrite(
@@ -145,6 +165,7 @@ def _rewrite(
     state: RequestState,
     kind: HeaderKind[H],
     normalized: bool,
+    page: bool,
 ) -> list[tuple[H, H]] | None:
     names, vtype, equals = kind.names, kind.type, kind.equals
     cr, lf, nul, check_all = kind.cr, kind.lf, kind.nul, kind.check_all_values
@@ -152,6 +173,8 @@ def _rewrite(
     removed: list[tuple[H, H]] | None = None
     deletions: dict[str, None] | None = None  # an ordered set of deletions to append
     has_vary = False
+    csp = guard.csp if page else None
+    document = False  # an HTML response, when the csp option is on
     # Anything unexpected (a str or bytearray name, a value of the wrong type, a header
     # that is no pair, CR or LF where they are refused) raises: rewrite() then judges
     # the normalised list instead.
@@ -165,6 +188,12 @@ def _rewrite(
                 raise _Unclean
             if what is _VARY:
                 has_vary = True
+            elif what is _CONTENT_TYPE and csp is not None:
+                if type(value) is not vtype:
+                    raise _Unclean
+                if not document:  # any HTML type makes it a page, to fail closed
+                    found = kind.documents.get(value)
+                    document = _is_document(value, kind) if found is None else found
             if check_all and (
                 type(header) is not tuple
                 or cr in value  # type: ignore[operator]
@@ -224,7 +253,12 @@ def _rewrite(
     elif state.withdrawals:
         for name, declared, _ in state.withdrawals:
             guard._report(Verdict(name, declared.category, False, "not-granted"))
-    if removed is None and deletions is None:
+    policy: tuple[tuple[H, H], ...] = ()
+    if document and csp is not None:
+        consent = state.consent
+        entry = csp.cached.get(consent.services) or csp.headers_for(consent.services, consent)
+        policy = cast("tuple[tuple[H, H], ...]", entry[0] if kind.type is str else entry[1])
+    if removed is None and deletions is None and not policy:
         return list(headers) if normalized else None
     kept = list(headers)
     position = 0
@@ -234,6 +268,7 @@ def _rewrite(
     add_set_cookie, encode = kind.add_set_cookie, kind.encode
     for text in deletions or ():
         kept.append((add_set_cookie, encode(text)))
+    kept += policy
     existing: list[str] = []
     if has_vary:
         for k, v in kept:
@@ -288,10 +323,21 @@ def _classify(key: Any, kind: HeaderKind[H]) -> int:
     text = key.decode("latin-1") if isinstance(key, bytes) else key
     if not _TOKEN.fullmatch(text):
         raise _Unclean
-    lower = text.lower()
-    what = _SET_COOKIE if lower == "set-cookie" else _VARY if lower == "vary" else _OTHER
+    what = _KINDS.get(text.lower(), _OTHER)
     kind.names.put(key, what)
     return what
+
+
+_KINDS = {"set-cookie": _SET_COOKIE, "vary": _VARY, "content-type": _CONTENT_TYPE}
+
+
+def _is_document(content_type: H, kind: HeaderKind[H]) -> bool:
+    """Whether a ``Content-Type`` value names an HTML document (remembered, bounded)."""
+    found = kind.documents.get(content_type)
+    if found is None:
+        mimetype = parse_options_header(kind.decode(content_type))[0].lower()
+        found = kind.documents.put(content_type, mimetype in _DOCUMENTS)
+    return found
 
 
 def _as_text(item: Any) -> str | None:

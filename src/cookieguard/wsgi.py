@@ -88,7 +88,7 @@ class CookieGuardMiddleware:
             length = max(0, int(environ.get("CONTENT_LENGTH") or 0))
         except ValueError:
             length = 0
-        too_large = length > endpoint.MAX_BODY
+        too_large = length > endpoint.body_limit(self.guard, environ.get("PATH_INFO", ""))
         stream = environ.get("wsgi.input")
         body = stream.read(length) if stream is not None and length and not too_large else b""
         request = EndpointRequest(

@@ -12,7 +12,10 @@ tried to set, and what reached the client. It finds:
 - **long-lived** cookies of an optional category, kept longer than the 13 months
   the CNIL allows (a warning: it fails the audit only when ``strict``);
 - **errors**, requests the application raised on, or answered with a 404 (a path
-  that audits nothing) or a 5xx.
+  that audits nothing) or a 5xx;
+- **third parties** a page loads (scripts, frames, images, media, stylesheets on
+  another host) that no service declares, and service hosts that no page loads
+  from (a warning): see :mod:`~cookieguard.audit.hosts`.
 
 When the app is wrapped in cookieguard, the consent cookies are signed with its
 own key, and the audit calls copies of the objects on the way to the middleware,
@@ -43,6 +46,7 @@ from typing import Any
 from ..guard import Guard
 from ..registry import Registry
 from .drive import Client, client, find_middleware, harness, interface_of
+from .hosts import host_findings, loaded_urls, third_parties
 from .report import (
     CNIL_MAX_LIFETIME,
     AuditReport,
@@ -126,6 +130,7 @@ def audit_with(
     states = consent_states(guard.registry)
     observations: list[Observation] = []
     errors: list[Finding] = []
+    loaded: dict[str, dict[str, list[str]]] = {}  # path -> state -> third-party URLs
     try:
         for path in paths:
             if progress is not None:
@@ -143,6 +148,9 @@ def audit_with(
                     continue
                 if status == 404 or status >= 500:
                     errors.append(error(path, state.name, f"answered {status}"))
+                if calls.html is not None:
+                    urls = third_parties(loaded_urls(calls.html))
+                    loaded.setdefault(path, {})[state.name] = urls
                 observations += observe(guard, path, state, seen, out, guarded=guarded)
     finally:
         calls.close()
@@ -154,7 +162,9 @@ def audit_with(
         paths=tuple(paths),
         states=tuple(s.name for s in states),
         observations=tuple(observations),
-        findings=tuple(errors) + findings(guard.registry, observations),
+        findings=tuple(errors)
+        + findings(guard.registry, observations)
+        + host_findings(guard.registry, guard.csp.sources if guard.csp else {}, loaded),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import unquote
 
+from werkzeug.http import parse_options_header
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from .. import asgi, wsgi
@@ -196,7 +197,22 @@ class _AsgiRecorder:
         await self.app(scope, receive, recording)
 
 
+#: The most of a page's HTML the audit reads for the hosts it loads.
+MAX_HTML = 2 * 1024 * 1024
+
+
+def page_html(content_type: str | None, body: bytes) -> str | None:
+    """The text of an HTML body (its head, up to MAX_HTML), or None for another type."""
+    mimetype = parse_options_header(content_type or "")[0].lower()
+    if mimetype not in ("text/html", "application/xhtml+xml"):
+        return None
+    return body[:MAX_HTML].decode("utf-8", "replace")
+
+
 class Client(Protocol):
+    #: The HTML of the last page :meth:`get` fetched (None when it was not HTML).
+    html: str | None
+
     def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         """The response's status and its ``Set-Cookie`` values."""
         ...
@@ -207,6 +223,7 @@ class Client(Protocol):
 class _WsgiClient:
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.html: str | None = None
 
     def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         headers = [("Cookie", cookie)] if cookie else []
@@ -215,7 +232,8 @@ class _WsgiClient:
             environ = builder.get_environ()
         finally:
             builder.close()
-        _, status, sent = run_wsgi_app(self.app, environ, buffered=True)
+        body, status, sent = run_wsgi_app(self.app, environ, buffered=True)
+        self.html = page_html(sent.get("Content-Type"), b"".join(body))
         return int(status.split(None, 1)[0]), sent.getlist("Set-Cookie")
 
     def close(self) -> None:
@@ -227,6 +245,7 @@ class _AsgiClient:
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.html: str | None = None
         self.loop = asyncio.new_event_loop()
         self.state: dict[str, Any] = {}
         self.lifespan: asyncio.Task[None] | None = None
@@ -289,6 +308,8 @@ class _AsgiClient:
         finished = asyncio.Event()
         set_cookies: list[str] = []
         status = 500  # an app that never starts its response failed
+        content_type: str | None = None
+        body = bytearray()
 
         async def receive() -> dict[str, Any]:
             nonlocal requested
@@ -299,19 +320,25 @@ class _AsgiClient:
             return {"type": "http.disconnect"}
 
         async def send(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, content_type
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for key, value in message.get("headers") or ():
                     if key.lower() == b"set-cookie":
                         set_cookies.append(value.decode("latin-1"))
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                finished.set()
+                    elif key.lower() == b"content-type" and content_type is None:
+                        content_type = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                if len(body) <= MAX_HTML:
+                    body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    finished.set()
 
         try:
             await self.app(scope, receive, send)
         finally:
             finished.set()
+        self.html = page_html(content_type, bytes(body))
         return status, set_cookies
 
     def close(self) -> None:

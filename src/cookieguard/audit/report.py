@@ -29,7 +29,7 @@ __all__ = [
 CNIL_MAX_LIFETIME = 397 * 86_400
 
 Interface = Literal["wsgi", "asgi"]
-FindingKind = Literal["undeclared", "leak", "long-lived", "error"]
+FindingKind = Literal["undeclared", "leak", "long-lived", "error", "third-party", "unused-host"]
 GuardOutcome = Literal["passed", "stripped", "bypassed"]
 _UNIT_SECONDS = {
     "second": 1,
@@ -129,14 +129,19 @@ class AuditReport:
     leaks = _FindingsOf("leak")
     long_lived = _FindingsOf("long-lived")
     errors = _FindingsOf("error")
+    third_parties = _FindingsOf("third-party")
+    unused_hosts = _FindingsOf("unused-host")
 
     def _of(self, kind: FindingKind) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.kind == kind)
 
     @property
     def clean(self) -> bool:
-        """No undeclared cookie, no leak, no error (long lifetimes are warnings)."""
-        return not (self.undeclared or self.leaks or self.errors)
+        """No undeclared cookie, no leak, no error, no undeclared third party.
+
+        Long lifetimes and unused service hosts are warnings.
+        """
+        return not (self.undeclared or self.leaks or self.errors or self.third_parties)
 
     def exit_code(self, *, strict: bool = False) -> int:
         """0 when clean, 1 otherwise; ``strict`` also fails on long-lived cookies."""
@@ -181,7 +186,7 @@ class AuditReport:
         lines += [f"  {f.kind:<10}  {f.message}" for f in self.findings]
         counts = ", ".join(
             f"{len(self._of(kind))} {kind}"
-            for kind in ("undeclared", "leak", "error", "long-lived")
+            for kind in ("undeclared", "leak", "error", "third-party", "long-lived", "unused-host")
         )
         lines += ["", f"result: {'clean' if self.clean else 'NOT CLEAN'} ({counts})"]
         return "\n".join(lines) + "\n"

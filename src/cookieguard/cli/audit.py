@@ -19,8 +19,9 @@ HELP = "call an app in-process under every consent state and report its cookies"
 DESCRIPTION = (
     "Import a WSGI or ASGI app, call it in-process (no server) for each path "
     "under every consent state (none, necessary only, each category alone, all) and report "
-    "every cookie it sets. Exit 0 when clean, 1 on an undeclared cookie, a cookie that "
-    "reached the client without consent, or a request that raised or answered 404 or 5xx."
+    "every cookie it sets, and every third-party host its pages load. Exit 0 when clean, 1 on "
+    "an undeclared cookie, a cookie that reached the client without consent, a third-party "
+    "host no service declares, or a request that raised or answered 404 or 5xx."
 )
 
 

@@ -29,6 +29,7 @@ from django.test import Client  # type: ignore[import-untyped]
 from django.test.utils import override_settings  # type: ignore[import-untyped]
 
 from ..audit import AuditReport, audit_with
+from ..audit.drive import page_html
 from . import conf
 from .checks import _is_ours
 from .middleware import CONSENT_KEY, GUARD_KEY
@@ -89,12 +90,16 @@ class _TestClient:
         self.client = Client()
         self.seen = seen
         self.secure = bool(settings.SECURE_SSL_REDIRECT)
+        self.html: str | None = None  # the last page's HTML, for the hosts it loads
 
     def get(self, path: str, cookie: str | None) -> tuple[int, list[str]]:
         self.client.cookies.clear()
         extra = {"HTTP_COOKIE": cookie} if cookie else {}
         response = self.client.get(path, secure=self.secure, **extra)
         self.seen[:] = getattr(response.wsgi_request, _SEEN, [])
+        streamed = getattr(response, "streaming", False)
+        body = b"" if streamed else response.content
+        self.html = page_html(response.get("Content-Type"), body)
         return response.status_code, set_cookie_lines(response)
 
     def close(self) -> None:

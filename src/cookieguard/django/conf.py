@@ -22,7 +22,7 @@ from ..registry import Registry
 __all__ = ["ConfigError", "Configured", "build", "registry"]
 
 # OPTIONS that name a callable: a dotted path to it is accepted too, as settings often say.
-_CALLABLE_OPTIONS = ("on_consent", "on_violation")
+_CALLABLE_OPTIONS = ("on_consent", "on_violation", "on_csp_violation")
 
 
 class ConfigError(ImproperlyConfigured):  # type: ignore[misc]

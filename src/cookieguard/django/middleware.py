@@ -160,7 +160,8 @@ class CookieGuardMiddleware:
 
     def serve_endpoint(self, request: HttpRequest) -> HttpResponse:
         """Answer a request for one of :func:`cookieguard.endpoint.own_paths`."""
-        body = request.read(endpoint.MAX_BODY + 1)
+        limit = endpoint.body_limit(self.guard, request.path_info)
+        body = request.read(limit + 1)
         headers = endpoint.header_map(request.headers.items())
         headers["host"] = request.get_host()  # ALLOWED_HOSTS and proxies, as Django's CSRF
         # In the language the site's pages speak to this visitor, for a consent log to
@@ -173,8 +174,8 @@ class CookieGuardMiddleware:
                     path=request.path_info,
                     scheme=request.scheme,
                     headers=headers,
-                    body=body[: endpoint.MAX_BODY],
-                    too_large=len(body) > endpoint.MAX_BODY,
+                    body=body[:limit],
+                    too_large=len(body) > limit,
                     query_string=request.META.get("QUERY_STRING", ""),
                     client=request.META.get("REMOTE_ADDR"),
                 ),
