@@ -260,6 +260,18 @@ def test_no_consent_stale_revision_and_undeclared_services_allow_nothing() -> No
     assert not effective(services=["vimeo"]).allows_service("vimeo")
 
 
+def test_a_service_of_a_required_category_is_allowed_without_any_consent() -> None:
+    registry = Registry(
+        categories=[Category("necessary", required=True), Category("marketing")],
+        services=[Service("captcha", "necessary", hosts=["https://www.google.com"])],
+        cookies=[Cookie("sessionid", "necessary")],
+    )
+    guard = Guard.create(registry=registry, secret_key=KEY)
+    for gpc in (False, True):
+        assert guard.consent_from(None, gpc).allows_service("captcha")
+    assert guard.read_request(None, None).consent.allows_service("captcha")
+
+
 # -- the endpoint and the decision, through raw WSGI, raw ASGI, Flask and Starlette -----
 
 FORM = "application/x-www-form-urlencoded"

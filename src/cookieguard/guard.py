@@ -221,7 +221,12 @@ class Guard:
 
     def __post_init__(self) -> None:
         registry = self.registry
-        object.__setattr__(self, "_no_consent", RequestConsent(registry.required_categories))
+        required = registry.required_categories
+        # Services of a required category are allowed without any consent, as their category.
+        required_services = frozenset(s.name for s in registry.services if s.category in required)
+        object.__setattr__(
+            self, "_no_consent", RequestConsent(required, services=required_services)
+        )
         gpc = frozenset(c.name for c in registry.categories if c.gpc_opt_out and not c.required)
         object.__setattr__(self, "_gpc_categories", gpc if self.honor_gpc else frozenset())
         cookieless = (
