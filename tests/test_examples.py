@@ -232,6 +232,8 @@ def test_the_youtube_player_is_a_placeholder_until_youtube_is_allowed(
         assert rendered_iframes(page) == []
         assert '<input type="hidden" name="service" value="youtube">' in page
         assert '<input type="hidden" name="next" value="/meet#video">' in page
+        # Under the example's enforced policy the grant reloads the page, even with JS.
+        assert "data-cookieguard-embed-reload" in page
 
         choose(client, action="save", categories=["commercial"])
 

@@ -330,6 +330,9 @@ class ConsentUI:
             button=button or t["embed.load_video"],
             anchor=anchor,
             next=f"{self.page_href()}#{anchor}",
+            # The page's enforced policy was fixed when it loaded: a player swapped in
+            # place would be refused, so the grant reloads the page (the plain form post).
+            reload=self.guard.csp is not None and self.guard.csp.mode == "enforce",
         )
 
     def _render(self, template: str, **extra: Any) -> Markup:

@@ -307,9 +307,11 @@
   // "Load video": grant the one service with a JSON POST, then load every embed of it.
   function grant(event, then) {
     var form = event.target;
-    if (!window.fetch) return; // the plain form post does the job (303 back to the anchor)
-    event.preventDefault();
     var embed = form.closest("[data-cookieguard-embed]");
+    // The plain form post does the job (303 back to the anchor): without fetch, and under
+    // an enforced Content-Security-Policy, which the page keeps until it loads again.
+    if (!window.fetch || embed.hasAttribute("data-cookieguard-embed-reload")) return;
+    event.preventDefault();
     var name = embed.getAttribute("data-cookieguard-embed");
     var focusHere = embed.contains(document.activeElement);
     fetch(form.getAttribute("action"), { // form.action would be its "action" field
