@@ -182,7 +182,7 @@ def test_the_site_s_policy_leaves_byte_identical_and_the_added_one_follows(
     theirs = Recorder.seen[ENFORCE]
     assert theirs is not None and f"'nonce-{nonce_in(response.body)}'" in theirs
     assert value.startswith(f"{theirs}, ")  # untouched, then cookieguard's after a comma
-    (own, added) = split(value)
+    own, added = split(value)
     assert own == theirs and "nonce" not in added  # ours carries no nonce: see below
     assert hosts(added) == FONTS  # no YouTube before consent
     assert response.values(REPORT_ONLY) == []
