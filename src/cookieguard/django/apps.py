@@ -17,7 +17,8 @@ class CookieGuardConfig(AppConfig):  # type: ignore[misc]
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from .checks import check_middleware_order, check_settings
+        from .checks import check_csp_order, check_middleware_order, check_settings
 
         checks.register(check_settings, "cookieguard")
         checks.register(check_middleware_order, "cookieguard")
+        checks.register(check_csp_order, "cookieguard")

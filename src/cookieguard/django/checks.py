@@ -9,6 +9,10 @@
   in ``MIDDLEWARE``, unless ``CSRF_USE_SESSIONS``), ``LANGUAGE_COOKIE_NAME`` (``USE_I18N``).
 - ``cookieguard.W001``: the middleware is not first in ``MIDDLEWARE``;
   ``cookieguard.W002``: it is not there at all.
+- ``cookieguard.W003``: with ``csp`` on, the site's own CSP middleware (Django 6's
+  ``ContentSecurityPolicyMiddleware``, django-csp's ``CSPMiddleware``) comes before it:
+  that middleware sets its policy only on a response that has none yet, so it would find
+  cookieguard's and leave the site's own out.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from django.utils.module_loading import import_string  # type: ignore[import-unt
 from . import conf
 from .middleware import CookieGuardMiddleware
 
-__all__ = ["check_middleware_order", "check_settings"]
+__all__ = ["check_csp_order", "check_middleware_order", "check_settings"]
 
 _DECLARE_HINT = (
     'Declare it in the registry, e.g. Cookie({name!r}, "necessary", provider=..., '
@@ -91,6 +95,57 @@ def check_middleware_order(app_configs: Any = None, **kwargs: Any) -> list[Check
             )
         ]
     return []
+
+
+# The CSP middleware of Django 6 (SECURE_CSP) and of django-csp: each sets the header only
+# where the response has none yet, so it must see the response before cookieguard does.
+_CSP_MIDDLEWARE = (
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
+)
+
+
+def check_csp_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """With ``csp`` on, no CSP middleware of the site comes before cookieguard's."""
+    middleware = list(settings.MIDDLEWARE)
+    ours = next((i for i, path in enumerate(middleware) if _is_ours(path)), None)
+    if not ours:  # first, or absent (W002)
+        return []
+    try:
+        csp = conf.build().guard.csp
+    except ImproperlyConfigured:  # check_settings reports it
+        return []
+    if csp is None:
+        return []
+    return [
+        Warning(
+            f"{path!r} comes before cookieguard.django.CookieGuardMiddleware in MIDDLEWARE: "
+            f"it sets the site's {csp.header} only where the response has none, finds "
+            "cookieguard's, and leaves the site's own policy out",
+            hint='Put "cookieguard.django.CookieGuardMiddleware" before it (first in '
+            "MIDDLEWARE): the site's policy is then set first, and cookieguard's appended.",
+            id="cookieguard.W003",
+        )
+        for path in middleware[:ours]
+        if _sets_csp_where_absent(path)
+    ]
+
+
+def _sets_csp_where_absent(path: str) -> bool:
+    """Whether ``path`` names one of :data:`_CSP_MIDDLEWARE`, or a subclass of one."""
+    if path in _CSP_MIDDLEWARE:
+        return True
+    bases = tuple(cls for cls in map(_imported, _CSP_MIDDLEWARE) if cls is not None)
+    found = _imported(path)
+    return bool(bases) and isinstance(found, type) and issubclass(found, bases)
+
+
+def _imported(path: str) -> Any:
+    """What ``path`` names, or None (django-csp not installed, Django < 6, a broken path)."""
+    try:
+        return import_string(path)
+    except ImportError:
+        return None
 
 
 def _is_ours(path: str) -> bool:
