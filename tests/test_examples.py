@@ -232,8 +232,10 @@ def test_the_youtube_player_is_a_placeholder_until_youtube_is_allowed(
         assert rendered_iframes(page) == []
         assert '<input type="hidden" name="service" value="youtube">' in page
         assert '<input type="hidden" name="next" value="/meet#video">' in page
-        # Under the example's enforced policy the grant reloads the page, even with JS.
-        assert "data-cookieguard-embed-reload" in page
+        # Under the example's enforced policy, with JS the player loads in place inside
+        # the frame page, whose own policy allows YouTube once granted.
+        template = re.search(r"<template data-cookieguard-embed-frame>(<iframe[^>]*>)", page)
+        assert template and 'src="/cookieguard/consent/embed?service=youtube&amp;' in template[1]
 
         choose(client, action="save", categories=["commercial"])
 

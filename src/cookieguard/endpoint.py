@@ -6,7 +6,8 @@ JSON; ``POST`` (a form or JSON) stores a new one in the signed cookie, deletes
 the cookies it no longer allows, and redirects (``303``) or answers JSON.
 Cross-site posts are refused, so another site cannot change a visitor's choice.
 With the ``csp`` option on, ``<consent_path>/csp-report`` takes the browser's
-violation reports (:func:`csp_report`).
+violation reports (:func:`csp_report`), and ``<consent_path>/embed`` is the frame
+page of a service's embed (:mod:`cookieguard.embedframe`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from werkzeug.formparser import FormDataParser
 from werkzeug.http import dump_cookie, parse_accept_header, parse_options_header
 from werkzeug.urls import iri_to_uri
 
-from . import assets, csp
+from . import assets, csp, embedframe
 from .consent import Consent, new_consent
 from .guard import Guard, RequestConsent, first_value, is_gpc, logger, parse_cookies
 from .response import TEXT_HEADERS, rewrite
@@ -124,7 +125,7 @@ def own_paths(guard: Guard) -> frozenset[str]:
     if guard.honor_gpc:
         paths.add(GPC_PATH)
     if guard.csp is not None:
-        paths.add(guard.csp.report_uri)
+        paths |= {guard.csp.report_uri, embedframe.frame_path(guard.consent_path)}
     return frozenset(paths)
 
 
@@ -154,6 +155,11 @@ def handle(
         return _json(200, body, cache="public, max-age=86400")
     if guard.csp is not None and request.path == guard.csp.report_uri:
         return csp_report(guard.csp, request)
+    if guard.csp is not None and request.path == embedframe.frame_path(guard.consent_path):
+        cookie, gpc = request.headers.get("cookie"), request.headers.get("sec-gpc")
+        return EndpointResponse(
+            *embedframe.respond(guard, request.method, request.query_string, cookie, gpc)
+        )
     try:
         if request.method in ("GET", "HEAD"):
             state = guard.read_request(

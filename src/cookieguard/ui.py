@@ -34,7 +34,7 @@ from urllib.parse import parse_qsl, quote, urlencode
 
 from markupsafe import Markup
 
-from . import assets, i18n, policy, templating
+from . import assets, embedframe, i18n, policy, templating
 from .consent_mode import ConsentMapping, consent_script
 from .guard import Guard, RequestConsent
 from .registry import Cookie, Service
@@ -295,9 +295,10 @@ class ConsentUI:
         loading it means, with a "Load video" button (``button`` to reword it) in a
         form that grants the service alone (``action=grant``): without JavaScript the
         endpoint answers ``303`` back to this page at the embed's anchor (``id``), with
-        it ``cookieguard.js`` loads the iframe in place. The box is ``width`` ×
-        ``height`` pixels at most (scaled down on narrow screens), or the full width at
-        ``aspect_ratio`` (``"16/9"``), before and after loading: the page does not jump.
+        it ``cookieguard.js`` loads the iframe in place (under ``csp="enforce"``, inside
+        an iframe of the frame page, :mod:`cookieguard.embedframe`). The box is
+        ``width`` × ``height`` pixels at most (scaled down on narrow screens), or the full
+        width at ``aspect_ratio`` (``"16/9"``), before and after loading: no jump.
         """
         registry = self.guard.registry
         if not registry.has_service(name):
@@ -314,13 +315,21 @@ class ConsentUI:
         t = self.messages
         label = i18n.service_text(t, service, "label")
         provider = service.provider or label
+        allowed = self.allows_service(name)
+        # Under an enforced policy, which the page keeps until it loads again, the iframe
+        # loaded in place is the frame page's, whose own policy allows the granted service.
+        frame_page = None
+        if not allowed and self.guard.csp is not None and self.guard.csp.mode == "enforce":
+            frame_page = self.root + embedframe.frame_url(
+                self.guard.consent_path, service=name, src=src, title=title, allow=allow
+            )
         return self._render(
             "cookieguard/embed.html",
             service=service,
             label=label,
             provider=provider,
             text=t["embed.text"].replace("{provider}", provider).replace("{service}", label),
-            allowed=self.allows_service(name),
+            allowed=allowed,
             src=src,
             title=title,
             width=width,
@@ -330,9 +339,7 @@ class ConsentUI:
             button=button or t["embed.load_video"],
             anchor=anchor,
             next=f"{self.page_href()}#{anchor}",
-            # The page's enforced policy was fixed when it loaded: a player swapped in
-            # place would be refused, so the grant reloads the page (the plain form post).
-            reload=self.guard.csp is not None and self.guard.csp.mode == "enforce",
+            frame_page=frame_page,
         )
 
     def _render(self, template: str, **extra: Any) -> Markup:

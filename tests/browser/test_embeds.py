@@ -16,12 +16,16 @@ these, including the last.
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from examples.flask_app.app import registry
-from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Route, expect
 from tests.browser.chromium import NOT_LOOPBACK, new_context
+from tests.browser.servers import serve_wsgi
 from tests.browser.test_consent_flow import CONSENT_PATH, consent_saved, dialog, footer_link
 from tests.browser.test_visitors import PHONE
 
@@ -29,6 +33,7 @@ pytestmark = pytest.mark.browser
 
 YOUTUBE = "https://www.youtube-nocookie.com"
 YOUTUBE_DOMAIN = "www.youtube-nocookie.com"
+FRAME_PAGE = re.escape(f"{CONSENT_PATH}/embed")
 YOUTUBE_COOKIES = frozenset(c.name for c in registry.cookies_of("youtube"))
 COMMERCIAL = frozenset(c.name for c in registry.cookies_in("commercial"))
 STUB_PLAYER = "<!doctype html><title>YouTube</title><body>stub player</body>"
@@ -94,8 +99,20 @@ def consent_state(page: Page) -> dict[str, list[str]]:
     return state
 
 
+def player_frame(page: Page) -> Frame:
+    """The frame of YouTube's (stub) player, however deep in the page it is."""
+    (frame,) = [f for f in page.frames if f.url.startswith(f"{YOUTUBE}/embed/")]
+    return frame
+
+
 def load_video(page: Page, javascript: bool, youtube: YouTube) -> None:
-    """On /meet, press the placeholder's "Load video" and wait for the player."""
+    """On /meet, press the placeholder's "Load video" and wait for the player.
+
+    The example enforces its Content-Security-Policy (``csp="enforce"``), and a page keeps
+    the policy it loaded with, which refused YouTube. With JavaScript the player still
+    loads in place: inside an iframe of the frame page (``frame-src 'self'``), whose own
+    response's policy allows YouTube now. Without it, the ``303`` back to the player.
+    """
     page.goto("/meet")
     embed = page.locator("#video")
     expect(embed.locator("iframe")).to_have_count(0)
@@ -110,19 +127,30 @@ def load_video(page: Page, javascript: bool, youtube: YouTube) -> None:
     with consent_saved(page):
         button.click()
     frame = embed.locator("iframe")
-    expect(frame).to_have_attribute("src", f"{YOUTUBE}/embed/aqz-KE-bpKQ")
-    expect(page.frame_locator("#video iframe").get_by_text("stub player")).to_be_visible()
+    if javascript:
+        expect(frame).to_have_attribute("src", re.compile(rf"^{FRAME_PAGE}\?service=youtube&"))
+        player = page.frame_locator("#video iframe").frame_locator("iframe")
+    else:
+        expect(frame).to_have_attribute("src", f"{YOUTUBE}/embed/aqz-KE-bpKQ")
+        player = page.frame_locator("#video iframe")
+    expect(player.get_by_text("stub player")).to_be_visible()
     after = embed.bounding_box()
     assert after is not None
     assert (after["width"], after["height"]) == (560, 315)  # the page did not jump
-    frame_box = frame.bounding_box()
-    assert frame_box == after  # the player fills the placeholder's box
+    assert frame.bounding_box() == after  # the player fills the placeholder's box
+    inside = player_frame(page)
+    assert inside.evaluate("[innerWidth, innerHeight]") == [560, 315]  # to the edges
+    # Full screen, picture-in-picture, encrypted media: delegated to the player.
+    for feature in ("fullscreen", "picture-in-picture", "encrypted-media"):
+        assert inside.evaluate(f"document.featurePolicy.allowsFeature('{feature}')"), feature
     marker = page.evaluate("window.cookieguardTestMarker || null")
-    # The example enforces its Content-Security-Policy (csp="enforce"): a page keeps the
-    # policy it loaded with, so even with JavaScript the grant is the plain form post and
-    # the 303 back to the player (in place, the browser would refuse the iframe).
-    assert marker is None  # a new page: the 303 back to the player
-    assert page.url.endswith("/meet#video")
+    if javascript:
+        assert marker == "still here"  # the same page: no reload, in place
+        assert page.url.endswith("/meet")
+        expect(frame).to_be_focused()  # where the button was
+    else:
+        assert marker is None  # a new page: the 303 back to the player
+        assert page.url.endswith("/meet#video")
     assert [url.partition("?")[0] for url in youtube.requests] == [f"{YOUTUBE}/embed/aqz-KE-bpKQ"]
 
 
@@ -184,6 +212,67 @@ def test_revoking_youtube_in_the_dialog_withdraws_it(
     expect(page.locator("#video iframe")).to_have_count(0)
     assert len(youtube.requests) == loads
     assert cookies_by_domain(flask_context)[YOUTUBE_DOMAIN] == YOUTUBE_COOKIES
+    # The frame page the placeholder would load in place frames YouTube no more.
+    refused = page.request.get(frame_page_src(page))
+    assert refused.status == 403 and b"<iframe" not in refused.body()
+    assert len(youtube.requests) == loads
+
+
+def frame_page_src(page: Page) -> str:
+    """The frame page's URL that /meet's placeholder holds (inert, in its <template>)."""
+    template = page.locator("#video template[data-cookieguard-embed-frame]")
+    src = template.evaluate("t => t.content.querySelector('iframe').getAttribute('src')")
+    assert isinstance(src, str) and src.startswith(f"{CONSENT_PATH}/embed?")
+    return src
+
+
+def test_accept_all_loads_the_player_in_place_too(
+    browser: Browser, base_urls: dict[str, str]
+) -> None:
+    context = visitor(browser, base_urls, javascript=True)
+    youtube = YouTube(context)
+    try:
+        page = context.new_page()
+        page.goto("/meet")
+        page.evaluate("window.cookieguardTestMarker = 'still here'")
+        with consent_saved(page):
+            page.locator("#cookieguard-banner").get_by_role("button", name="Accept all").click()
+        player = page.frame_locator("#video iframe").frame_locator("iframe")
+        expect(player.get_by_text("stub player")).to_be_visible()
+        assert page.evaluate("window.cookieguardTestMarker || null") == "still here"
+        assert [url.partition("?")[0] for url in youtube.requests] == [
+            f"{YOUTUBE}/embed/aqz-KE-bpKQ"
+        ]
+    finally:
+        context.close()
+
+
+def test_another_origin_cannot_frame_the_frame_page(
+    browser: Browser, base_urls: dict[str, str]
+) -> None:
+    context = visitor(browser, base_urls, javascript=True)
+    youtube = YouTube(context)
+    try:
+        page = context.new_page()
+        page.goto("/meet")
+        src = frame_page_src(page)
+        load_video(page, True, youtube)
+        assert page.request.get(src).status == 200  # the visitor allows YouTube now
+        # Another origin: a server of its own on another port (on the loopback too: a
+        # public page may not frame a local server at all). The consent cookie goes along.
+        framing = f'<iframe src="{html.escape(base_urls["flask"] + src)}"></iframe>'.encode()
+
+        def elsewhere(environ: Any, start_response: Any) -> list[bytes]:
+            start_response("200 OK", [("Content-Type", "text/html")])
+            return [framing]
+
+        with serve_wsgi(elsewhere, probe="/") as other:
+            page.goto(other)  # "load" waits for its iframe too
+        (child,) = page.main_frame.child_frames
+        assert not child.url.startswith(base_urls["flask"])  # refused: an error page
+        assert len(youtube.requests) == 1  # the player was not framed from there
+    finally:
+        context.close()
 
 
 def test_a_category_and_its_services_stay_in_step_from_the_keyboard(

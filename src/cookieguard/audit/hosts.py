@@ -6,7 +6,7 @@ the ``src`` of ``script``, ``iframe``, ``img``, ``video``, ``audio`` and
 ``source``, and the ``href`` of stylesheet links. A URL on another host than the
 page's is a third party; it is *declared* when a service's host source (or one
 of the ``csp_sources``) matches it as CSP Level 3 matches a URL against a host
-source. The findings:
+source (:func:`cookieguard.hostsource.declares`). The findings:
 
 - ``third-party``: a host a page loads that no service declares (fails the
   audit: with ``csp`` on, the browser refuses it; with it off, it loads without
@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
-from urllib.parse import SplitResult, unquote, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from ..hostsource import declares
 from ..registry import Registry
 from .report import Finding
 
@@ -80,57 +81,6 @@ def third_parties(urls: Iterable[str], page_url: str = PAGE_URL) -> list[str]:
         if parts.scheme in _DEFAULT_PORTS and host and host != own:
             kept.append(url)
     return kept
-
-
-def declares(source: str, url: str) -> bool:
-    """Whether the CSP host source ``source`` matches ``url`` (CSP 3, section 6.7.2.8)."""
-    try:
-        target = urlsplit(url)
-        port = target.port or _DEFAULT_PORTS.get(target.scheme)
-    except ValueError:
-        return False
-    scheme, sep, rest = source.partition("://")
-    if not sep:
-        scheme, rest = "", source
-    if not _scheme_matches(scheme.lower(), target.scheme):
-        return False
-    host, path = rest, ""
-    if "/" in rest:
-        host, path = rest[: rest.index("/")], rest[rest.index("/") :]
-    host, _, wanted_port = host.partition(":")
-    host = host.lower().rstrip(".")
-    name = (target.hostname or "").rstrip(".")
-    if host.startswith("*."):
-        if not name.endswith(host[1:]):
-            return False
-    elif host != name:
-        return False
-    if not _port_matches(wanted_port, port, target.scheme):
-        return False
-    return _path_matches(path, target)
-
-
-def _scheme_matches(scheme: str, target: str) -> bool:
-    if not scheme:  # the protected page's own scheme, or its secure upgrade
-        return target in ("http", "https")
-    upgrades = {"http": ("http", "https"), "ws": ("ws", "wss", "http", "https")}
-    return target in upgrades.get(scheme, (scheme,))
-
-
-def _port_matches(wanted: str, port: int | None, target: str) -> bool:
-    if wanted == "*":
-        return True
-    if not wanted:  # the scheme's default port
-        return port == _DEFAULT_PORTS.get(target)
-    return port == int(wanted) or (wanted == "80" and port == 443 and target == "https")
-
-
-def _path_matches(path: str, target: SplitResult) -> bool:
-    if not path:
-        return True
-    have = unquote(target.path or "/")
-    wanted = unquote(path)
-    return have.startswith(wanted) if wanted.endswith("/") else have == wanted
 
 
 def host_findings(

@@ -290,7 +290,9 @@
   activate();
   // -- embeds, with or without the banner on the page -------------------------------
   // Without JavaScript the placeholder's form posts and comes back at the embed's anchor.
-  // The iframe the server rendered into the embed's <template> replaces its placeholder.
+  // The iframe the server rendered into the embed's <template> replaces its placeholder:
+  // the service's, or under an enforced Content-Security-Policy (which the page keeps
+  // until it loads again) that of the frame page, whose own policy allows the service.
   function loadEmbed(embed) {
     if (embed.hasAttribute("data-cookieguard-embed-loaded")) return null;
     var template = embed.querySelector("template[data-cookieguard-embed-frame]");
@@ -307,11 +309,9 @@
   // "Load video": grant the one service with a JSON POST, then load every embed of it.
   function grant(event, then) {
     var form = event.target;
-    var embed = form.closest("[data-cookieguard-embed]");
-    // The plain form post does the job (303 back to the anchor): without fetch, and under
-    // an enforced Content-Security-Policy, which the page keeps until it loads again.
-    if (!window.fetch || embed.hasAttribute("data-cookieguard-embed-reload")) return;
+    if (!window.fetch) return; // the plain form post does the job (303 back to the anchor)
     event.preventDefault();
+    var embed = form.closest("[data-cookieguard-embed]");
     var name = embed.getAttribute("data-cookieguard-embed");
     var focusHere = embed.contains(document.activeElement);
     fetch(form.getAttribute("action"), { // form.action would be its "action" field
