@@ -39,10 +39,12 @@ _PARAMS = ("service", "src", "title", "allow")
 _REQUIRED = ("service", "src", "title")
 _MAX_QUERY = 8 * 1024  # a query string read; an embed's URL and title are far shorter
 # A src the browser reads as Python does: printable ASCII without a backslash (which
-# browsers take for "/", turning "https://evil.example\@youtube.com" into evil.example),
-# on a host of letters, digits, dots and hyphens (no userinfo, no percent-encoded host).
-_SAFE_SRC = re.compile(r"[\x21-\x5b\x5d-\x7e]+")
-_SAFE_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.?(?::[0-9]{1,5})?")
+# browsers take for "/", turning "https://evil.example\@youtube.com" into evil.example)
+# and without "@" anywhere (an embed's URL never needs one; a user name never passes),
+# on a host of letters, digits, dots and hyphens (no userinfo, no percent-encoded host,
+# no trailing dot, which names the same host to DNS but not to every host-source match).
+_SAFE_SRC = re.compile(r"[\x21-\x3f\x41-\x5b\x5d-\x7e]+")
+_SAFE_HOST = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::[0-9]{1,5})?")
 # What every answer of the frame page carries: never cached, never framed by another site.
 _ALWAYS = [
     ("Cache-Control", "no-store"),
