@@ -12,23 +12,20 @@ page of a service's embed (:mod:`cookieguard.embedframe`).
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import MIMEAccept, MultiDict
-from werkzeug.exceptions import HTTPException
-from werkzeug.formparser import FormDataParser
 from werkzeug.http import dump_cookie, parse_accept_header, parse_options_header
 from werkzeug.urls import iri_to_uri
 
 from . import assets, csp, embedframe
 from .consent import Consent, new_consent
+from .forms import MAX_BODY, BadRequest, query_pairs, read_fields
 from .guard import Guard, RequestConsent, first_value, is_gpc, logger, parse_cookies
 from .response import TEXT_HEADERS, rewrite
 
@@ -41,9 +38,6 @@ __all__ = [
     "handle",
     "own_paths",
 ]
-
-#: The largest consent request body read; a choice of categories is a few hundred bytes.
-MAX_BODY = 16 * 1024
 
 GPC_PATH = "/.well-known/gpc.json"
 ACTIONS = ("accept_all", "reject_all", "save", "grant", "revoke")
@@ -93,14 +87,6 @@ class ConsentEvent:
     def services(self) -> frozenset[str]:
         """The services granted one by one in the saved consent."""
         return self.consent.services
-
-
-class BadRequest(Exception):
-    """A request the endpoint refuses; the message is shown to the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def header_map(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -196,7 +182,12 @@ def _save(
     guard: Guard, request: EndpointRequest, on_consent: Callable[[ConsentEvent], object] | None
 ) -> EndpointResponse:
     _refuse_cross_site(guard, request)
-    fields, is_json = _parse_body(request)
+    fields, is_json = read_fields(
+        request.body,
+        request.headers.get("content-type", ""),
+        request.query_string,
+        too_large=request.too_large,
+    )
     cookies = parse_cookies(request.headers.get("cookie", ""))
     previous = guard.codec.loads(first_value(cookies, guard.cookie_name))
     action, granted, services = _choice(guard, fields, previous)
@@ -211,7 +202,7 @@ def _save(
     if is_json or _prefers_json(request.headers.get("accept", "")):
         response = _json(200, body)
     else:
-        nxt = fields.get("next") or MultiDict(_query(request.query_string)).get("next") or "/"
+        nxt = fields.get("next") or MultiDict(query_pairs(request.query_string)).get("next") or "/"
         response = EndpointResponse(303, [("Location", safe_next(nxt)), _NO_STORE], b"")
     response.headers.append(("Set-Cookie", _consent_cookie(guard, token, request.scheme)))
     headers = rewrite(guard, response.headers, state, TEXT_HEADERS)
@@ -249,59 +240,6 @@ def _origin(scheme: str, host: str) -> str:
     if default and host.endswith(f":{default}"):
         host = host[: -len(default) - 1]
     return f"{scheme}://{host}"
-
-
-def _parse_body(request: EndpointRequest) -> tuple[MultiDict[str, Any], bool]:
-    """The posted fields, and whether they came as JSON."""
-    if request.too_large or len(request.body) > MAX_BODY:
-        raise BadRequest(413, f"the request body is over {MAX_BODY} bytes")
-    mimetype, options = parse_options_header(request.headers.get("content-type", ""))
-    if mimetype == "application/json" or mimetype.endswith("+json"):
-        try:
-            data = json.loads(request.body, object_pairs_hook=_json_object)
-        except (ValueError, RecursionError):
-            raise BadRequest(400, "the request body is not valid JSON") from None
-        if not isinstance(data, dict):
-            raise BadRequest(400, "the JSON body must be an object")
-        fields: MultiDict[str, Any] = MultiDict()
-        for key, value in data.items():
-            if key in ("categories", "services"):
-                if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                    raise BadRequest(400, f"{key} must be a list of {key[:-1]} names")
-                fields.setlist(key, value)
-            elif isinstance(value, str):
-                fields[key] = value
-            elif key in ("action", "next", "service"):
-                raise BadRequest(400, f"{key} must be a string")
-        return fields, True
-    if mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        parser = FormDataParser(max_form_memory_size=MAX_BODY, max_form_parts=100)
-        try:
-            _, form, files = parser.parse(
-                io.BytesIO(request.body), mimetype, len(request.body), options
-            )
-        except HTTPException as refused:  # too many parts, say
-            raise BadRequest(refused.code or 400, "the form is too large") from None
-        for upload in files.values():  # a consent form has no file fields
-            upload.close()
-        return form, False
-    if not request.body:
-        return MultiDict(_query(request.query_string)), False
-    raise BadRequest(415, f"unsupported content type {mimetype!r}; send a form or JSON")
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refusing a repeated key as a form refuses a repeated field."""
-    data: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in data:
-            raise BadRequest(400, f"{key} is given more than once")
-        data[key] = value
-    return data
-
-
-def _query(query_string: str) -> list[tuple[str, str]]:
-    return parse_qsl(query_string, keep_blank_values=True)
 
 
 Choice = tuple[str, frozenset[str], frozenset[str]]  # action, categories, services
