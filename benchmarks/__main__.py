@@ -2,7 +2,9 @@
 
 Parts: ``asgi``, ``wsgi`` (hello-world with three Set-Cookie headers and a valid
 consent cookie), ``nocookie`` (no cookies either way), ``worst`` (50 Set-Cookie,
-200 patterns, 40 request cookies), ``csp`` (an HTML response with the ``csp`` option
+200 patterns, 40 request cookies), ``hotpath`` and ``instructions`` (the
+middleware's overhead now and before the second security round, side by side:
+CPU time, and instructions counted by callgrind), ``csp`` (an HTML response with the ``csp`` option
 off and on), ``server`` (uvicorn + wrk on loopback) and
 ``memory`` (1 GiB streamed through each adapter), ``attack`` (the slowest request an
 attacker can build within an 8 KiB Cookie header against a 200-glob registry, and
@@ -19,13 +21,15 @@ import platform
 import sys
 import time
 
-from . import attack, consentlog, csp, django, memory, micro, server
+from . import attack, consentlog, csp, django, hotpath, memory, micro, server
 
 PARTS = (
     "asgi",
     "wsgi",
     "nocookie",
     "worst",
+    "hotpath",
+    "instructions",
     "csp",
     "attack",
     "server",
@@ -79,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         ok &= micro.no_cookie(n, rounds)
     if "worst" in parts:
         ok &= micro.worst_case(n // 4, rounds)
+    if "hotpath" in parts:
+        ok &= hotpath.hotpath(n // 2, max(rounds, 5))
+    if "instructions" in parts:
+        ok &= hotpath.instructions(200)
     if "csp" in parts:
         ok &= csp.html_response(n, rounds)
     if "attack" in parts:

@@ -90,18 +90,20 @@ class CookieGuardMiddleware:
             extra = [(b"cookie", cleaned.encode("latin-1"))] if cleaned else []
             scope = {**scope, "headers": others + extra}
 
+        page = kind == "http"  # a WebSocket handshake is no page (the csp option)
+
         def guarded_send(message: Message) -> Awaitable[None]:
             # Not a coroutine: the server's own awaitable is handed back, so that each
             # message costs one call here and no extra coroutine.
             if message["type"] in _HEADER_MESSAGES:
                 sent = message.get("headers") or ()
-                if not isinstance(sent, (list, tuple)):  # a one-shot iterable is read once
+                if type(sent) is not list and type(sent) is not tuple:  # read once
                     try:
                         sent = list(sent)
                     except TypeError:  # not headers at all: none leave
                         sent = []
                     message["headers"] = sent
-                filtered = rewrite(guard, sent, state, BYTES_HEADERS, page=kind == "http")
+                filtered = rewrite(guard, sent, state, BYTES_HEADERS, page=page)
                 if filtered is not None:
                     message["headers"] = filtered
             return send(message)

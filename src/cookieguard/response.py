@@ -35,10 +35,10 @@ Headers are returned as ``(name, value)`` tuples of the adapter's type
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from logging import DEBUG
 from operator import methodcaller
 from typing import Any, Generic, TypeVar, cast
 
@@ -115,6 +115,12 @@ class HeaderKind(Generic[H]):
         compare=False,
         repr=False,
     )
+    # The Vary values added, encoded: a guard adds one or two.
+    vary_values: BoundedCache[str, H] = field(
+        default_factory=lambda: BoundedCache(16, 4096),
+        compare=False,
+        repr=False,
+    )
 
 
 TEXT_HEADERS: HeaderKind[str] = HeaderKind(
@@ -151,107 +157,94 @@ def rewrite(
     ``page``: whether the response may be a page a browser renders (the ``csp``
     policy is for those); a WebSocket handshake is not.
     """
+    # The hot path of every response, in one frame: a header costs a dictionary probe
+    # of its name and a few exact type tests; a Set-Cookie also a probe of its name's
+    # verdict. Anything unexpected (a str or bytearray name, a value of the wrong type,
+    # a header that is no pair, CR or LF where they are refused) raises: the normalised
+    # list is then judged instead.
+    what_of = kind.names.get
+    vtype = kind.type
+    check_all = kind.check_all_values
+    cr, lf, nul = kind.cr, kind.lf, kind.nul
+    table_get: Callable[[H], Verdict | None] | None = None
+    removed: list[tuple[H, H]] | None = None
+    deletions: dict[str, None] | None = None  # an ordered set of deletions to append
+    has_vary = document = False
+    csp = guard.csp if page else None
     try:
-        return _rewrite(guard, headers, state, kind, normalized, page)
+        for header in headers:
+            key, value = header
+            what = what_of(key)
+            if what is None:
+                what = _classify(key, kind)
+            if type(key) is not vtype or type(value) is not vtype:  # a memoryview too
+                raise _Unclean
+            if what != _SET_COOKIE:
+                if check_all and (
+                    type(header) is not tuple or cr in value or lf in value or nul in value
+                ):
+                    raise _Unclean
+                if not what:  # _OTHER, the most common
+                    continue
+                if what == _VARY:
+                    has_vary = True
+                elif csp is not None and not document:  # any HTML type makes it a page
+                    found = kind.documents.get(value)
+                    document = _is_document(value, kind) if found is None else found
+                continue
+            if type(header) is not tuple or cr in value or lf in value or nul in value:
+                raise _Unclean
+            if table_get is None:
+                verdicts = state.verdicts
+                table_get = (verdicts.text if vtype is str else verdicts.raw).get  # type: ignore[assignment]
+            spelled, eq, _ = value.partition(kind.equals)
+            if not eq:  # no "=": the name is empty
+                spelled = spelled[:0]
+            verdict = table_get(spelled)  # type: ignore[misc]
+            if verdict is None:
+                verdict = _judge_spelling(guard, spelled, state, kind)
+            if verdict.allowed:
+                if verdict.category is None:
+                    guard._report(verdict)  # kept, with unknown="allow"
+                continue
+            if guard.report_only:
+                guard._report(verdict)
+                continue
+            rest = value.partition(kind.semicolon)[2]
+            attributes = kind.attributes.get(rest)
+            if attributes is None:
+                attributes = _read_attributes(rest, kind)
+            # A Max-Age that says "no" (most refused cookies) spares the clock and the parse.
+            if attributes.max_age is not False and attributes.deletes():
+                text = _canonical_deletion(guard, verdict, value, kind)
+                if text is not None:
+                    if deletions is None:
+                        deletions = {}
+                    deletions[text] = None
+            elif verdict.category is None or guard._always_report or logger.isEnabledFor(DEBUG):
+                guard._report(verdict)  # otherwise the report is a disabled logger.debug
+            if removed is None:
+                removed = [header]
+            else:
+                removed.append(header)
     except (_Unclean, TypeError, ValueError, AttributeError):
         if normalized:  # pragma: no cover - normalize() leaves nothing to refuse
             raise
-        return _rewrite(guard, normalize(headers, kind), state, kind, True, page)
-
-
-def _rewrite(
-    guard: Guard,
-    headers: Sequence[Any],
-    state: RequestState,
-    kind: HeaderKind[H],
-    normalized: bool,
-    page: bool,
-) -> list[tuple[H, H]] | None:
-    names, vtype, equals = kind.names, kind.type, kind.equals
-    cr, lf, nul, check_all = kind.cr, kind.lf, kind.nul, kind.check_all_values
-    table: dict[H, Verdict] | None = None
-    removed: list[tuple[H, H]] | None = None
-    deletions: dict[str, None] | None = None  # an ordered set of deletions to append
-    has_vary = False
-    csp = guard.csp if page else None
-    document = False  # an HTML response, when the csp option is on
-    # Anything unexpected (a str or bytearray name, a value of the wrong type, a header
-    # that is no pair, CR or LF where they are refused) raises: rewrite() then judges
-    # the normalised list instead.
-    for header in headers:
-        key, value = header
-        what = names.get(key)
-        if what is None:
-            what = _classify(key, kind)
-        if what is not _SET_COOKIE:
-            if type(value) is not vtype or type(key) is not vtype:  # a memoryview name too
-                raise _Unclean
-            if what is _VARY:
-                has_vary = True
-            elif what is _CONTENT_TYPE and csp is not None:
-                if type(value) is not vtype:
-                    raise _Unclean
-                if not document:  # any HTML type makes it a page, to fail closed
-                    found = kind.documents.get(value)
-                    document = _is_document(value, kind) if found is None else found
-            if check_all and (
-                type(header) is not tuple
-                or cr in value  # type: ignore[operator]
-                or lf in value  # type: ignore[operator]
-                or nul in value  # type: ignore[operator]
-            ):
-                raise _Unclean
-            continue
-        if (
-            type(value) is not vtype
-            or type(key) is not vtype
-            or type(header) is not tuple
-            or cr in value  # type: ignore[operator]
-            or lf in value  # type: ignore[operator]
-            or nul in value  # type: ignore[operator]
-        ):
-            raise _Unclean
-        if table is None:
-            table = kind.table(state.verdicts)
-        spelled, eq, _ = value.partition(equals)
-        if not eq:  # no "=": the name is empty
-            spelled = spelled[:0]
-        verdict = table.get(spelled)
-        if verdict is None:
-            verdict = _judge_spelling(guard, spelled, state, kind, table)
-        if verdict.allowed:
-            if verdict.category is None:
-                guard._report(verdict)  # kept, with unknown="allow"
-            continue
-        if guard.report_only:
-            guard._report(verdict)
-            continue
-        rest = value.partition(kind.semicolon)[2]
-        attributes = kind.attributes.get(rest)
-        if attributes is None:
-            attributes = kind.attributes.put(rest, setcookie.read_attributes(kind.decode(rest)))
-        parsed = setcookie.parse(kind.decode(value)) if attributes.deletes() else None
-        if parsed is not None and parsed.deletes() and setcookie.is_writable_name(parsed.name):
-            if verdict.category is None:
-                guard._report(Verdict(verdict.name, None, True, "deletion"))
-            if deletions is None:
-                deletions = {}
-            deletions[_canonical(parsed)] = None
-        elif verdict.category is None or guard._always_report or logger.isEnabledFor(logging.DEBUG):
-            guard._report(verdict)  # otherwise the report is a disabled logger.debug: skip it
-        if removed is None:
-            removed = []
-        removed.append(header)
-    if state.withdrawals and not guard.report_only:
+        return rewrite(guard, normalize(headers, kind), state, kind, True, page=page)
+    withdrawals = state.withdrawals
+    if removed is None and not withdrawals and not document:
+        return list(headers) if normalized else None
+    # Something to change: removals, deletions, withdrawals, the policy, a Vary.
+    if withdrawals and not guard.report_only:
         if deletions is None:
             deletions = {}
-        report = guard._always_report or logger.isEnabledFor(logging.DEBUG)
-        for name, declared, raw in state.withdrawals:
+        report = guard._always_report or logger.isEnabledFor(DEBUG)
+        for name, declared, raw in withdrawals:
             if report:
                 guard._report(Verdict(name, declared.category, False, "not-granted"))
             deletions[withdrawal_text(raw, declared)] = None
-    elif state.withdrawals:
-        for name, declared, _ in state.withdrawals:
+    elif withdrawals:
+        for name, declared, _ in withdrawals:
             guard._report(Verdict(name, declared.category, False, "not-granted"))
     policy: tuple[tuple[H, H], ...] = ()
     if document and csp is not None:
@@ -269,20 +262,41 @@ def _rewrite(
     for text in deletions or ():
         kept.append((add_set_cookie, encode(text)))
     kept += policy
-    existing: list[str] = []
     if has_vary:
-        for k, v in kept:
-            if names.get(k) is _VARY:
-                existing.append(kind.decode(v))
-    to_add = guard._vary if not has_vary else guard._vary_to_add(existing)
+        names = kind.names
+        to_add = guard._vary_to_add([kind.decode(v) for k, v in kept if names.get(k) == _VARY])
+    else:
+        to_add = guard._vary
     if to_add:
-        kept.append((kind.add_vary, encode(to_add)))
+        vary = kind.vary_values.get(to_add)
+        if vary is None:
+            vary = kind.vary_values.put(to_add, encode(to_add))
+        kept.append((kind.add_vary, vary))
     return kept
 
 
-def _judge_spelling(
-    guard: Guard, spelled: H, state: RequestState, kind: HeaderKind[H], table: dict[H, Verdict]
-) -> Verdict:
+def _read_attributes(rest: H, kind: HeaderKind[H]) -> setcookie.Attributes:
+    return kind.attributes.put(rest, setcookie.read_attributes(kind.decode(rest)))
+
+
+def _canonical_deletion(
+    guard: Guard, verdict: Verdict, value: H, kind: HeaderKind[H]
+) -> str | None:
+    """The middleware's own deletion in place of a refused ``Set-Cookie`` that deletes.
+
+    None when the browser would not read it as a deletion; the verdict is reported.
+    """
+    parsed = setcookie.parse(kind.decode(value))
+    if parsed is not None and parsed.deletes() and setcookie.is_writable_name(parsed.name):
+        if verdict.category is None:
+            guard._report(Verdict(verdict.name, None, True, "deletion"))
+        return _canonical(parsed)
+    if verdict.category is None or guard._always_report or logger.isEnabledFor(DEBUG):
+        guard._report(verdict)
+    return None
+
+
+def _judge_spelling(guard: Guard, spelled: H, state: RequestState, kind: HeaderKind[H]) -> Verdict:
     """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``."""
     text = kind.decode(spelled)
     name = "" if ";" in text else text.strip(_HTTP_WS)
@@ -293,7 +307,7 @@ def _judge_spelling(
             pass
     verdict = guard.decide(name, state.consent)
     if len(spelled) <= 256:
-        table[spelled] = verdict  # a BoundedCache: the write is bounded
+        kind.table(state.verdicts)[spelled] = verdict  # a BoundedCache: bounded
     return verdict
 
 

@@ -1,0 +1,242 @@
+"""The hot path now and before, side by side in one run: ``hotpath`` and ``instructions``.
+
+"Before" is :data:`BASELINE`, the commit before the second security round
+(issue 14): its ``src/cookieguard`` is extracted with ``git archive`` into a
+temporary directory, and each version runs in a process of its own
+(``benchmarks/hotpath_child.py``, ``PYTHONPATH`` naming the version), so that
+the two imports never clash. Both run the same scenarios: raw ASGI, raw WSGI,
+Starlette and Flask, each with the benchmark request (three ``Set-Cookie``
+headers and a valid consent cookie) and with no cookie at all. The overhead is
+the guarded application's cost per request minus the bare one's.
+
+- ``hotpath``: CPU time. The two processes take turns, one round each, old and
+  new alternating which goes first; within a round the bare and the guarded
+  application alternate in slices of 500 requests. Medians of the rounds.
+- ``instructions``: instructions counted by ``valgrind --tool=callgrind``
+  (skipped when valgrind is not installed): deterministic, so a change of a
+  few percent shows, whatever else the machine runs.
+
+The target: the overhead of each adapter at most 10 % above the baseline's.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+#: The commit the hot path is compared with: main before the second security round.
+BASELINE = "387b7ee"
+TARGET = 1.10
+HERE = Path(__file__).resolve().parent
+CHILD = HERE / "hotpath_child.py"
+NEW_SOURCE = HERE.parent / "src"
+ADAPTERS = ("raw ASGI", "raw WSGI", "Starlette", "Flask")
+SCENARIOS = ("cookies", "no cookie")
+
+
+@contextmanager
+def baseline_source() -> Iterator[Path | None]:
+    """A temporary copy of the baseline's ``src`` directory; None when git cannot give it."""
+    git = ["git", "-C", str(HERE.parent)]
+    try:
+        found = subprocess.run(
+            [*git, "cat-file", "-e", f"{BASELINE}^{{commit}}"], capture_output=True
+        ).returncode
+        archive = b""
+        if found == 0:
+            archive = subprocess.run(
+                [*git, "archive", BASELINE, "src/cookieguard"], capture_output=True, check=True
+            ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"\nhot path: SKIPPED: git cannot give the baseline {BASELINE}: {error}")
+        yield None
+        return
+    if not archive:
+        print(
+            f"\nhot path: SKIPPED: commit {BASELINE} (the baseline) is not in this clone; "
+            "fetch the full history (git fetch --unshallow) to compare"
+        )
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="cookieguard-baseline-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            if hasattr(tarfile, "data_filter"):  # Python >= 3.11.4, 3.10.12
+                tar.extractall(tmp, filter="data")
+            else:  # pragma: no cover - our own commit's files
+                tar.extractall(tmp)  # noqa: S202
+        yield Path(tmp) / "src"
+
+
+def _child(*args: str) -> list[str]:
+    return [sys.executable, str(CHILD), *args]
+
+
+def _env(source: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(source)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # write nothing into the working tree or the copy
+    return env
+
+
+def _check_file(reported: str, source: Path) -> None:
+    if not Path(reported).resolve().is_relative_to(source.resolve()):
+        raise RuntimeError(f"the benchmark imported {reported}, not the copy in {source}")
+
+
+def _print(title: str, unit: str, rows: dict[str, tuple[float, float, float, float]]) -> None:
+    print(f"\n{title}\n")
+    print(
+        f"| {'adapter, request':<22} | bare {unit:<5} "
+        "| before: overhead | now: overhead | now/before |"
+    )
+    print(f"|{'-' * 24}|-----------:|-----------------:|--------------:|-----------:|")
+    for key, (bare, old, new, ratio) in rows.items():
+        print(f"| {key:<22} | {bare:10.2f} | {old:16.2f} | {new:13.2f} | {ratio:10.2f} |")
+
+
+def _verdicts(rows: dict[str, tuple[float, float, float, float]], what: str) -> bool:
+    ok = True
+    for adapter in ADAPTERS:
+        ratio = rows[f"{adapter}, cookies"][3]
+        met = ratio <= TARGET
+        ok &= met
+        print(
+            f"- {adapter} overhead ({what}) <= {TARGET:.2f} x before: "
+            f"{ratio:.2f} -> {'met' if met else 'NOT met'}"
+        )
+    return ok
+
+
+def hotpath(n: int, rounds: int) -> bool:
+    """CPU time: old and new in turns, the median of ``rounds`` rounds of ``n`` requests."""
+    with baseline_source() as old_source:
+        if old_source is None:
+            return True
+        sources = {"old": old_source, "new": NEW_SOURCE}
+        processes = {
+            version: subprocess.Popen(
+                _child("serve"),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+                env=_env(source),
+            )
+            for version, source in sources.items()
+        }
+        try:
+            samples: dict[str, dict[str, list[list[float]]]] = {v: {} for v in processes}
+            for version, process in processes.items():
+                assert process.stdout is not None
+                _check_file(json.loads(process.stdout.readline())["file"], sources[version])
+            order = list(processes)
+            for round_ in range(rounds):
+                for version in order if round_ % 2 == 0 else order[::-1]:
+                    process = processes[version]
+                    assert process.stdin is not None and process.stdout is not None
+                    process.stdin.write(f"round {n}\n")
+                    process.stdin.flush()
+                    for key, pair in json.loads(process.stdout.readline()).items():
+                        samples[version].setdefault(key, []).append(pair)
+        finally:
+            for process in processes.values():
+                if process.stdin is not None:
+                    process.stdin.close()
+                process.wait()
+    rows = {}
+    for adapter in ADAPTERS:
+        for scenario in SCENARIOS:
+            key = f"{adapter} {scenario}"
+            old = [g - b for b, g in samples["old"][key]]
+            new = [g - b for b, g in samples["new"][key]]
+            bare = statistics.median(b for b, _ in samples["new"][key])
+            o, w = statistics.median(old), statistics.median(new)
+            rows[f"{adapter}, {scenario}"] = (bare, o, w, w / o if o > 0 else float("inf"))
+    _print(
+        f"Hot path, now and before ({BASELINE}): µs of CPU per request, median of "
+        f"{rounds} x {n} requests per variant",
+        "µs",
+        rows,
+    )
+    return _verdicts(rows, "CPU time")
+
+
+def instructions(n: int) -> bool:
+    """Instructions per request, counted by callgrind, old and new at once."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        print("\ninstructions: SKIPPED: valgrind is not installed (apt-get install valgrind)")
+        return True
+    with baseline_source() as old_source:
+        if old_source is None:
+            return True
+        sources = {"old": old_source, "new": NEW_SOURCE}
+        with tempfile.TemporaryDirectory(prefix="cookieguard-callgrind-") as tmp:
+
+            def count(version: str) -> dict[str, float]:
+                out = Path(tmp) / version / "callgrind.out"
+                out.parent.mkdir()
+                done = subprocess.run(
+                    [
+                        valgrind,
+                        "--tool=callgrind",
+                        "--dump-before=os_getppid*",
+                        f"--callgrind-out-file={out}",
+                        *_child("count", str(n)),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    env=_env(sources[version]),
+                    check=True,
+                )
+                report = json.loads(done.stdout.strip().splitlines()[-1])
+                _check_file(report["file"], sources[version])
+                return _batches(out, report["batches"], n)
+
+            with ThreadPoolExecutor(2) as pool:
+                counts = dict(zip(sources, pool.map(count, sources), strict=True))
+    rows = {}
+    for adapter in ADAPTERS:
+        for scenario in SCENARIOS:
+            key = f"{adapter} {scenario}"
+            bare = counts["new"][f"{key} bare"] / 1000
+            old = (counts["old"][f"{key} guarded"] - counts["old"][f"{key} bare"]) / 1000
+            new = (counts["new"][f"{key} guarded"] - counts["new"][f"{key} bare"]) / 1000
+            rows[f"{adapter}, {scenario}"] = (
+                bare,
+                old,
+                new,
+                new / old if old > 0 else float("inf"),
+            )
+    _print(
+        f"Hot path, now and before ({BASELINE}): thousands of instructions per request "
+        f"(callgrind, {n} requests per variant)",
+        "k",
+        rows,
+    )
+    return _verdicts(rows, "instructions")
+
+
+def _batches(out: Path, keys: list[str], n: int) -> dict[str, float]:
+    """Instructions per request of each batch: every second profile part, from the second."""
+    parts = sorted(out.parent.glob(f"{out.name}.*"), key=lambda p: int(p.suffix[1:]))
+    totals = []
+    for part in parts:
+        for line in part.read_text().splitlines():
+            if line.startswith("summary:"):
+                totals.append(int(line.split()[1]))
+                break
+    measured = totals[1::2]
+    if len(measured) != len(keys):
+        raise RuntimeError(f"{len(measured)} measured parts for {len(keys)} batches in {out}")
+    return {key: total / n for key, total in zip(keys, measured, strict=True)}
