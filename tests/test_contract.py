@@ -116,15 +116,21 @@ def is_subsequence(items: Sequence[str], of: Sequence[str]) -> bool:
     return all(any(item == other for other in remaining) for item in items)
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_case(serve: Any, case: Case) -> None:
-    seen = Seen()
-    response = serve(case.response, seen, middleware_options(case))(headers=request_headers(case))
+def assert_meets(
+    case: Case, response: Response, seen: Seen, *, trimmed: bool = False, one_vary: bool = False
+) -> None:
+    """``response`` gives the visitor what ``case`` says; ``seen`` is what the app saw.
 
+    ``trimmed``: kept headers are compared without the spaces and tabs around them
+    (Django's ``ASGIHandler`` strips them). ``one_vary``: the case's ``Vary`` values
+    arrive as one header (Django keeps one value per header name).
+    """
     set_cookies = response.set_cookies
     kept, added = set_cookies[: len(case.kept)], set_cookies[len(case.kept) :]
     assert [name_of(v) for v in kept] == list(case.kept)
     sent = [v for k, v in case.response if k.strip(" \t").lower() == "set-cookie"]
+    if trimmed:
+        sent, kept = [v.strip(" \t") for v in sent], [v.strip(" \t") for v in kept]
     assert is_subsequence(kept, sent), "kept headers must pass unchanged and in order"
     assert [name_of(v) for v in added] == [name for name, _, _ in case.deleted]
     for (_, path, domain), deletion in zip(case.deleted, added, strict=True):
@@ -133,7 +139,8 @@ def test_case(serve: Any, case: Case) -> None:
         assert attrs["max-age"] == "0"
         assert attrs.get("path") == path
         assert attrs.get("domain", "").lstrip(".") == (domain or "").lstrip(".")
-    assert response.values("vary") == list(case.vary)
+    vary = [", ".join(case.vary)] if one_vary and case.vary else list(case.vary)
+    assert response.values("vary") == vary
     others = [k.lower() for k, _ in case.response if k.lower().startswith("x-")]
     received = [k.lower() for k, _ in response.headers if k.lower().startswith("x-")]
     assert received == ["x-before", *others, "x-after"]
@@ -145,6 +152,13 @@ def test_case(serve: Any, case: Case) -> None:
         assert seen.consent.allows_service(service) is expected, service
     if case.seen_cookies is not None:
         assert seen_names(seen.cookie) == case.seen_cookies
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_case(serve: Any, case: Case) -> None:
+    seen = Seen()
+    response = serve(case.response, seen, middleware_options(case))(headers=request_headers(case))
+    assert_meets(case, response, seen)
 
 
 def test_unknown_names_reported_once_per_name_per_instance(

@@ -9,35 +9,14 @@ Without /usr/bin/chromium the tests skip, unless ``COOKIEGUARD_REQUIRE_BROWSER=1
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
 from examples.flask_app.app import app as flask_app
 from examples.starlette_app.app import app as starlette_app
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from tests.browser.chromium import CHROMIUM, launch, new_context
+from playwright.sync_api import Browser, BrowserContext, Page
+from tests.browser.chromium import new_context
 from tests.browser.servers import serve_asgi, serve_wsgi
-
-
-# Module scope, not session: playwright's sync API keeps an asyncio loop running in the
-# main thread while it is open, which would break every later test that runs a loop.
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        reason = f"Debian's Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = launch(playwright)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="session")

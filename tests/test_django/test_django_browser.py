@@ -7,35 +7,16 @@ the banner's dialog speaks the language; withdrawing preferences deletes it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
-from tests.browser.chromium import CHROMIUM, launch, new_context
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from tests.browser.chromium import new_context
 
 from .test_django_example import runserver
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    if not CHROMIUM.exists():
-        reason = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
-        pytest.skip(reason)
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = launch(playwright)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

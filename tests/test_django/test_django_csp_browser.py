@@ -20,7 +20,6 @@ from django.core.handlers.wsgi import WSGIHandler
 from playwright.sync_api import Browser, Page, Route, expect
 from tests.browser.chromium import new_context
 
-from .test_django_browser import browser, playwright  # noqa: F401 (fixtures)
 from .test_django_csp import VIDEO, Provider, provider, site  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser

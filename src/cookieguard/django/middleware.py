@@ -24,9 +24,8 @@ without a thread hop.
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from http.cookies import CookieError, Morsel
+from http.cookies import Morsel
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -122,40 +121,8 @@ class CookieGuardMiddleware:
         lines = [morsel.OutputString() for _, morsel in morsels]
         headers = [*own, *(("Set-Cookie", line) for line in lines)]
         filtered = rewrite(self.guard, headers, state, TEXT_HEADERS)
-        if filtered is None:
-            return response
-        # What came and is still there passes as Django wrote it; what came and is gone
-        # was removed; what is there and did not come, the guard wrote (withdrawals, or a
-        # line in place of one it removed): it goes out as written, after the others.
-        leaving = Counter(v for k, v in filtered if k.lower() == "set-cookie")
-        came = [(v, None) for k, v in own if k.lower() == "set-cookie"]
-        came += [(line, name) for (name, _), line in zip(morsels, lines, strict=True)]
-        for value, source in came:
-            if leaving[value] > 0:
-                leaving[value] -= 1
-            elif source is None:  # the raw header: Django keeps one per name
-                del response.headers["Set-Cookie"]
-            else:
-                del response.cookies[source]
-        for value, count in leaving.items():
-            for _ in range(count):
-                if not ascii_only or value.isascii():
-                    add_set_cookie(response, value)
-                elif "Set-Cookie" not in response.headers:
-                    response.headers["Set-Cookie"] = value
-                else:
-                    logger.warning(
-                        "cannot send %r under Django's ASGIHandler, which writes cookies as ASCII",
-                        value,
-                    )
-        present = Counter(h for h in own if h[0].lower() != "set-cookie")
-        for header in filtered:
-            if header[0].lower() == "set-cookie":
-                continue
-            if present[header] > 0:
-                present[header] -= 1
-            else:
-                add_header(response, *header)
+        if filtered is not None:
+            write_back(response, own, morsels, lines, filtered, ascii_only)
         return response
 
     def serve_endpoint(self, request: HttpRequest) -> HttpResponse:
@@ -192,6 +159,60 @@ class CookieGuardMiddleware:
         return response
 
 
+def write_back(
+    response: HttpResponseBase,
+    own: list[tuple[str, str]],
+    morsels: list[tuple[str, Morsel[str]]],
+    lines: list[str],
+    filtered: list[tuple[str, str]],
+    ascii_only: bool,
+) -> None:
+    """Make ``response`` send ``filtered``, the guard's answer to ``own`` and the ``lines``.
+
+    What came and is still there passes as Django wrote it; what came and is gone was
+    removed; what is there and did not come, the guard wrote (withdrawals, the
+    ``Vary``): it goes out as written, after the others. Headers are matched by value,
+    each as many times as it is there. The guard keeps what it keeps in order and adds
+    after it, so when the response's own headers all stay, they are the answer's first
+    ones and only the rest needs a look.
+    """
+    own_kept = filtered[: len(own)] == own
+    leaving: dict[str, int] = {}  # each Set-Cookie value that leaves, and how often
+    added: list[tuple[str, str]] = []  # the other headers, until own ones are taken out
+    for header in filtered[len(own) :] if own_kept else filtered:
+        if header[0].lower() == "set-cookie":
+            leaving[header[1]] = leaving.get(header[1], 0) + 1
+        else:
+            added.append(header)
+    if not own_kept:
+        for header in own:
+            if header[0].lower() != "set-cookie":
+                if header in added:
+                    added.remove(header)
+            elif leaving.get(header[1]):
+                leaving[header[1]] -= 1
+            else:  # the raw header: Django keeps one per name
+                del response.headers["Set-Cookie"]
+    for (key, _), line in zip(morsels, lines, strict=True):
+        if leaving.get(line):
+            leaving[line] -= 1
+        else:
+            del response.cookies[key]
+    for value, count in leaving.items():
+        for _ in range(count):
+            if not ascii_only or value.isascii():
+                add_set_cookie(response, value)
+            elif "Set-Cookie" not in response.headers:
+                response.headers["Set-Cookie"] = value
+            else:
+                logger.warning(
+                    "cannot send %r under Django's ASGIHandler, which writes cookies as ASCII",
+                    value,
+                )
+    for header in added:
+        add_header(response, *header)
+
+
 def page_language(request: HttpRequest) -> str:
     """The language the visitor's pages are in: ``LocaleMiddleware``'s choice, else the default.
 
@@ -226,6 +247,9 @@ def add_set_cookie(response: HttpResponseBase, line: str) -> None:
     dict.__setitem__(response.cookies, key, morsel)
 
 
+_NO_ATTRIBUTES = dict.fromkeys(Morsel._reserved, "")  # type: ignore[attr-defined]
+
+
 class SetCookieLine(Morsel[str]):
     """A ``Set-Cookie`` the guard wrote (a withdrawal, the consent cookie), as a morsel.
 
@@ -236,13 +260,11 @@ class SetCookieLine(Morsel[str]):
     """
 
     def __init__(self, line: str) -> None:
-        super().__init__()
-        name = set_cookie_name(line)
-        value = line.partition(";")[0].partition("=")[2].strip(" \t")
-        try:
-            self.set(name, value, value)
-        except CookieError:  # a name Morsel reserves ("path"...): still sent as written
-            self._key, self._value, self._coded_value = name, value, value
+        dict.update(self, _NO_ATTRIBUTES)  # Morsel.__init__'s defaults, in one step
+        # Set directly, not with Morsel.set(), which refuses a name Morsel reserves
+        # ("path"...) or deems illegal: such a line is still sent as written.
+        self._key = set_cookie_name(line)
+        self._value = self._coded_value = line.partition(";")[0].partition("=")[2].strip(" \t")
         self.line = line
 
     def OutputString(self, attrs: Any = None) -> str:  # noqa: N802 (Morsel's name)
