@@ -26,8 +26,8 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 from tests.browser.servers import serve_asgi
-from tests.cases import SERVICES
-from tests.consentlog_support import (
+from tests.support.cases import SERVICES
+from tests.support.consentlog import (
     BACKENDS,
     CATEGORIES,
     CONSENT_PATH,

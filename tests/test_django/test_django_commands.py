@@ -16,7 +16,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.utils import timezone
-from tests.cases import REGISTRY
+from tests.support.cases import REGISTRY
 
 from cookieguard.consentlog import EXPORT_FIELDS
 from cookieguard.django.models import ConsentRecord as Row
