@@ -19,47 +19,35 @@ unjudged. It does not leave at all (as with gunicorn, which reads the list at on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import endpoint
-from .endpoint import ConsentEvent, EndpointRequest
-from .guard import Guard, GuardOptions
-from .registry import Registry
+from ._adapter import Adapter
+from .endpoint import EndpointRequest
 from .response import TEXT_HEADERS, rewrite
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from typing_extensions import Unpack
+    from _typeshed.wsgi import (
+        StartResponse,
+        WSGIApplication,  # noqa: F401 - named by the base class below
+        WSGIEnvironment,
+    )
 
 __all__ = ["CookieGuardMiddleware"]
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
-class CookieGuardMiddleware:
+class CookieGuardMiddleware(Adapter["WSGIApplication"]):
     """Strips the ``Set-Cookie`` headers a visitor did not consent to; serves the consent endpoint.
 
     Options (keyword-only) are those of :meth:`cookieguard.guard.Guard.create`,
     plus ``on_consent``, called with a :class:`~cookieguard.endpoint.ConsentEvent`
     for every consent saved.
     """
-
-    def __init__(
-        self,
-        app: WSGIApplication,
-        *,
-        registry: Registry,
-        secret_key: str | bytes | Sequence[str | bytes],
-        on_consent: Callable[[ConsentEvent], object] | None = None,
-        **options: Unpack[GuardOptions],
-    ) -> None:
-        self.app = app
-        self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
-        self.on_consent = on_consent
-        self.own_paths = endpoint.own_paths(self.guard)
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         guard = self.guard
