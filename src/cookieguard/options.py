@@ -12,7 +12,7 @@ keyword arguments (``CookieGuardMiddleware(app, registry=..., secret_key=...,
     from cookieguard.options import Options
 
     options = Options(report_only=True, csp="report-only")
-    assert options.consent_path == "/cookieguard/consent"
+    assert options.honor_gpc  # an option not given has its default
 """
 
 from __future__ import annotations
