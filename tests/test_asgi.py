@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-from tests.cases import CONSENT_COOKIE, KEY, REGISTRY, http_scope, run_async, token
+from tests.support.cases import CONSENT_COOKIE, KEY, REGISTRY, http_scope, run_async, token
 
 from cookieguard.asgi import CookieGuardMiddleware
 

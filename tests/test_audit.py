@@ -571,7 +571,7 @@ def test_the_examples_pass_the_audit(capsys: pytest.CaptureFixture[str], example
 
 def video_app(*, guarded: bool, by_service: bool) -> Any:
     """A page embedding a video: it sets YouTube's cookie when it thinks it may."""
-    from tests.cases import KEY, SERVICES
+    from tests.support.cases import KEY, SERVICES
 
     async def video(request: Request) -> Response:
         response = PlainTextResponse("video")
@@ -589,7 +589,7 @@ def video_app(*, guarded: bool, by_service: bool) -> Any:
 
 
 def test_the_states_include_each_service_granted_one_by_one() -> None:
-    from tests.cases import SERVICES
+    from tests.support.cases import SERVICES
 
     states = consent_states(SERVICES)
     assert [s.name for s in states] == [
@@ -619,7 +619,7 @@ def test_a_cookie_of_a_service_is_judged_by_the_service_state() -> None:
 
 
 def test_an_unguarded_app_leaking_a_service_cookie_names_the_states() -> None:
-    from tests.cases import SERVICES
+    from tests.support.cases import SERVICES
 
     report = audit_app(video_app(guarded=False, by_service=True), SERVICES, ["/video"])
     leaks = {f.name: f.states for f in report.findings if f.kind == "leak"}

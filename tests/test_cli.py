@@ -20,7 +20,8 @@ from cookieguard.cli import main
 from cookieguard.cli.consents import open_store
 from cookieguard.consentlog import ConsentStore
 
-KOPANO = "tests.seed_registries:KOPANO"
+SEEDS = "tests.support.seed_registries"
+KOPANO = f"{SEEDS}:KOPANO"
 
 
 def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,7 +74,7 @@ def test_policy_json_is_the_documented_form(capsys: pytest.CaptureFixture[str]) 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["policy", "tests.seed_registries:GDPR_PLUGIN"], "is a str, not a cookieguard.Registry"),
+        (["policy", f"{SEEDS}:GDPR_PLUGIN"], "is a str, not a cookieguard.Registry"),
         (["policy", "tests.nothing_here:registry"], "cannot import module 'tests.nothing_here'"),
         (["policy", KOPANO, "--lang", "xx"], "no policy messages in 'xx'; available: en"),
         (["policy", KOPANO, "--format", "pdf"], "invalid choice: 'pdf'"),
@@ -130,14 +131,14 @@ def test_the_installed_command_runs() -> None:
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["revision"] == 1
     bad = subprocess.run(
-        [sys.executable, "-m", "cookieguard.cli", "audit", "tests.seed_registries:KOPANO"],
+        [sys.executable, "-m", "cookieguard.cli", "audit", KOPANO],
         capture_output=True,
         text=True,
         check=False,
     )
     assert bad.returncode == 2
     assert bad.stderr.strip() == (
-        "cookieguard: error: tests.seed_registries:KOPANO is a Registry, not a WSGI or ASGI app"
+        f"cookieguard: error: {KOPANO} is a Registry, not a WSGI or ASGI app"
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from tests.cases import FOREIGN_KEY, KEY, OLD_KEY, itsdangerous_clock, tampered, token
+from tests.support.cases import FOREIGN_KEY, KEY, OLD_KEY, itsdangerous_clock, tampered, token
 
 from cookieguard import Consent, ConsentCodec
 from cookieguard.consent import new_consent

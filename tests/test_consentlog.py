@@ -26,8 +26,8 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 from tests.browser.servers import serve_asgi
-from tests.cases import SERVICES
-from tests.consentlog_support import (
+from tests.support.cases import SERVICES
+from tests.support.consentlog import (
     BACKENDS,
     CATEGORIES,
     CONSENT_PATH,
@@ -531,6 +531,24 @@ def test_services_granted_one_by_one_are_recorded(open_log: OpenLog) -> None:
     assert (third.action, third.services) == ("revoke", ("doubleclick", "matomo"))
     assert third.previous_id == second.consent_id
     assert first.as_dict()["services"] == ["youtube", "matomo"]
+
+
+def test_consents_show_prints_the_services_granted_one_by_one(
+    open_log: OpenLog, db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = open_log(registry=SERVICES)
+    with TestClient(logging_app(log, SERVICES), base_url="https://shop.example") as client:
+        first = client.post(CONSENT_PATH, json={"action": "reject_all"}).json()["consent_id"]
+        granted = client.post(CONSENT_PATH, json={"action": "grant", "service": "youtube"})
+    assert main(["consents", "show", first, *db.cli]) == 0
+    out = capsys.readouterr().out
+    assert "\nservices       -\n" in out  # none granted one by one
+    assert main(["consents", "show", granted.json()["consent_id"], *db.cli]) == 0
+    out = capsys.readouterr().out
+    assert "\nservices       youtube\n" in out
+    history = out.split("history, oldest first:\n")[1].splitlines()
+    assert history[0].endswith("reject_all  necessary")
+    assert history[1].startswith("* ") and history[1].endswith("grant       necessary + youtube")
 
 
 def test_a_record_without_services_reads_as_none() -> None:

@@ -12,7 +12,7 @@ import socket
 
 import pytest
 from starlette.testclient import TestClient
-from tests.consentlog_support import CONSENT_PATH, REGISTRY, logging_app
+from tests.support.consentlog import CONSENT_PATH, REGISTRY, logging_app
 
 from cookieguard.consentlog import ConsentLog
 

@@ -1,6 +1,6 @@
 """Every rule of the contract's decision, one table, four adapters.
 
-Each case of :data:`tests.cases.CASES` runs through a raw WSGI app, a raw ASGI app
+Each case of :data:`tests.support.cases.CASES` runs through a raw WSGI app, a raw ASGI app
 (header names sent exactly as written, raw ``b"Set-Cookie"`` included), a real Flask
 app and a real Starlette app, and must give a visitor the same ``Set-Cookie`` and
 ``Vary`` headers in every one.
@@ -19,7 +19,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from tests.cases import (
+from tests.support.cases import (
     ALL_SET,
     CASES,
     KEY,

@@ -22,7 +22,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response as StarletteResponse
 from starlette.routing import Route
-from tests.cases import (
+from tests.support.cases import (
     KEY,
     Response,
     Seen,

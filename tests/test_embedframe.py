@@ -19,7 +19,7 @@ from django.test import override_settings
 from flask import Flask, render_template_string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.cases import KEY, Response, call_wsgi, consent_cookie, token
+from tests.support.cases import KEY, Response, call_wsgi, consent_cookie, token
 from tests.test_csp_contract import ADAPTERS, REGISTRY, Serve, hosts, policies, serve, sources
 from tests.test_django import DRIVERS, OURS
 

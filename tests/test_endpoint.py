@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from tests.cases import (
+from tests.support.cases import (
     CONSENT_COOKIE,
     KEY,
     REGISTRY,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 from flask import Flask, make_response, session
-from tests.cases import CONSENT_COOKIE, KEY, OLD_KEY, token
-from tests.cases import REGISTRY as CASES_REGISTRY
+from tests.support.cases import CONSENT_COOKIE, KEY, OLD_KEY, token
+from tests.support.cases import REGISTRY as CASES_REGISTRY
 
 from cookieguard import Category, ConsentCodec, Cookie, Registry
 from cookieguard.flask import CookieGuard, current_consent

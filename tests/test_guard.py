@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.cases import CONSENT_COOKIE, FUTURE, KEY, PAST, REGISTRY, token
+from tests.support.cases import CONSENT_COOKIE, FUTURE, KEY, PAST, REGISTRY, token
 
 from cookieguard import Category, Cookie, Registry, is_deletion, set_cookie_name
 from cookieguard.guard import Guard, is_gpc

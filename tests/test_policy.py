@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.seed_registries import KOPANO, KOPANO_SEED, OPENDATASOFT, OPENDATASOFT_SEEDS
+from tests.support.seed_registries import KOPANO, KOPANO_SEED, OPENDATASOFT, OPENDATASOFT_SEEDS
 
 from cookieguard import Category, Cookie, Registry, i18n
 from cookieguard.policy import FORMATS, lifetime, policy_data, render

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.cases import KEY, REGISTRY
+from tests.support.cases import KEY, REGISTRY
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.guard import Guard

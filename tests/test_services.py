@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from tests.cases import CONSENT_COOKIE, KEY, OLD_STYLE_TOKEN, SERVICES, Seen, sc, token
+from tests.support.cases import CONSENT_COOKIE, KEY, OLD_STYLE_TOKEN, SERVICES, Seen, sc, token
 from tests.test_contract import ADAPTERS
 
 from cookieguard import Category, Consent, ConsentCodec, Cookie, Registry, Service

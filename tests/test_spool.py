@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-from tests.consentlog_support import CONSENT_PATH, REGISTRY, event, logging_app
+from tests.support.consentlog import CONSENT_PATH, REGISTRY, event, logging_app
 
 from cookieguard.cli import main
 from cookieguard.consentlog import ConsentLog, ConsentStore, spool_status
@@ -186,7 +186,7 @@ def test_what_a_killed_process_spooled_is_shipped_by_a_live_log(
     live = spooled_log(site, logs)
     run_python(
         f"""
-        from tests.consentlog_support import REGISTRY, event
+        from tests.support.consentlog import REGISTRY, event
         from cookieguard.consentlog import ConsentLog
         log = ConsentLog({site.url!r}, registry=REGISTRY, spool={str(site.spool)!r})
         for n in range(20):
@@ -207,7 +207,7 @@ def test_processes_appending_to_one_spool_at_once_lose_and_double_nothing(
 ) -> None:
     code = f"""
         import sys
-        from tests.consentlog_support import REGISTRY, event
+        from tests.support.consentlog import REGISTRY, event
         from cookieguard.consentlog import ConsentLog
         from concurrent.futures import ThreadPoolExecutor
         log = ConsentLog({site.url!r}, registry=REGISTRY, spool={str(site.spool)!r})

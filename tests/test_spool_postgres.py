@@ -1,6 +1,6 @@
 """The spool against a real PostgreSQL and real uvicorn processes: outages, kills, workers.
 
-Each test serves ``tests.consentlog_support:spool_app`` with ``uvicorn`` in a process
+Each test serves ``tests.support.consentlog:spool_app`` with ``uvicorn`` in a process
 of its own on a loopback port, posts 2,000 consents from 50 concurrent clients, and
 counts what reached the database: exactly one record per consent id answered.
 
@@ -29,8 +29,8 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-from tests.consentlog_support import CONSENT_PATH, SPOOL_APP_ENV, drop_tables, fresh_prefix
-from tests.consentlog_support import postgres_url as find_postgres
+from tests.support.consentlog import CONSENT_PATH, SPOOL_APP_ENV, drop_tables, fresh_prefix
+from tests.support.consentlog import postgres_url as find_postgres
 
 from cookieguard.consentlog import ConsentStore, spool_status
 
@@ -89,11 +89,11 @@ def until(condition: Callable[[], bool], what: str, deadline: float = DEADLINE) 
 
 @contextmanager
 def uvicorn(site: Site, *, workers: int = 1) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """``uvicorn --factory tests.consentlog_support:spool_app`` on a free loopback port."""
+    """``uvicorn --factory tests.support.consentlog:spool_app`` on a free loopback port."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.consentlog_support:spool_app"]
+    command = [sys.executable, "-m", "uvicorn", "--factory", "tests.support.consentlog:spool_app"]
     command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
     command += ["--log-level", "warning", "--no-access-log"]
     server = subprocess.Popen(command, env=site.env, cwd=ROOT, start_new_session=True)

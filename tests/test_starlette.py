@@ -15,7 +15,7 @@ from starlette.responses import PlainTextResponse, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocket
-from tests.cases import CONSENT_COOKIE, KEY, REGISTRY, token
+from tests.support.cases import CONSENT_COOKIE, KEY, REGISTRY, token
 
 from cookieguard import RequestConsent
 from cookieguard.asgi import CookieGuardMiddleware

@@ -15,7 +15,7 @@ from wsgiref.handlers import SimpleHandler
 from wsgiref.util import FileWrapper
 
 import pytest
-from tests.cases import KEY, REGISTRY, token, wsgi_environ
+from tests.support.cases import KEY, REGISTRY, token, wsgi_environ
 
 from cookieguard.wsgi import CookieGuardMiddleware
 

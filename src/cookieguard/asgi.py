@@ -17,20 +17,20 @@ through. The decisions themselves are :class:`cookieguard.guard.Guard`'s.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import endpoint
-from .endpoint import ConsentEvent, EndpointRequest
-from .guard import Guard, GuardOptions
-from .registry import Registry
+from ._adapter import Adapter
+from .endpoint import EndpointRequest
+from .keys import CONSENT_KEY, GUARD_KEY
 from .response import BYTES_HEADERS, rewrite
 
 if TYPE_CHECKING:
-    from typing_extensions import Unpack
+    pass
 
 __all__ = ["CookieGuardMiddleware"]
 
@@ -40,27 +40,13 @@ _HEADER_MESSAGES = frozenset(
 )
 
 
-class CookieGuardMiddleware:
+class CookieGuardMiddleware(Adapter[ASGIApp]):
     """Strips the ``Set-Cookie`` headers a visitor did not consent to; serves the consent endpoint.
 
     Options (keyword-only) are those of :meth:`cookieguard.guard.Guard.create`,
     plus ``on_consent``, called with a :class:`~cookieguard.endpoint.ConsentEvent`
     for every consent saved (in a worker thread, so it may block).
     """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        registry: Registry,
-        secret_key: str | bytes | Sequence[str | bytes],
-        on_consent: Callable[[ConsentEvent], object] | None = None,
-        **options: Unpack[GuardOptions],
-    ) -> None:
-        self.app = app
-        self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
-        self.on_consent = on_consent
-        self.own_paths = endpoint.own_paths(self.guard)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -82,8 +68,8 @@ class CookieGuardMiddleware:
         if kind == "http" and scope["path"] in self.own_paths:
             await self._serve_endpoint(scope, receive, send)
             return
-        scope["cookieguard.consent"] = state.consent
-        scope["cookieguard.guard"] = guard  # for the template helpers (cookieguard.ui)
+        scope[CONSENT_KEY] = state.consent
+        scope[GUARD_KEY] = guard  # for the template helpers (cookieguard.ui)
         if guard.clean_request and cookie:
             cleaned = guard.clean_cookie_header(cookie, state.consent)
             others = [(k, v) for k, v in headers if k.lower() != b"cookie"]

@@ -22,6 +22,7 @@ from flask import Flask, request
 from werkzeug.local import LocalProxy
 
 from .guard import GuardOptions, RequestConsent
+from .keys import CONSENT_KEY, UI_KEY
 from .registry import Registry
 from .ui import ConsentUI, for_environ
 from .wsgi import CookieGuardMiddleware
@@ -79,7 +80,7 @@ class CookieGuard:
 
 def current_consent() -> RequestConsent:
     """The consent of the current Flask request (set by the middleware)."""
-    consent = request.environ.get("cookieguard.consent")
+    consent = request.environ.get(CONSENT_KEY)
     if not isinstance(consent, RequestConsent):
         raise RuntimeError("cookieguard is not installed on this app: call CookieGuard(app, ...)")
     return consent
@@ -88,7 +89,7 @@ def current_consent() -> RequestConsent:
 def current_ui() -> ConsentUI:
     """The template helper of the current Flask request, built once per request."""
     environ = request.environ
-    ui = environ.get("cookieguard.ui")
+    ui = environ.get(UI_KEY)
     if not isinstance(ui, ConsentUI):
-        ui = environ["cookieguard.ui"] = for_environ(environ)
+        ui = environ[UI_KEY] = for_environ(environ)
     return ui

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, TypedDict, TypeVar
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 from . import cookieheader
 from ._cache import BoundedCache
-from .consent import DEFAULT_MAX_AGE, Consent, ConsentCodec
+from .consent import Consent, ConsentCodec
 from .cookieheader import Pair
-from .csp import MODES, REPORT_PATH, Csp, CspMode, CspViolation, validate_sources
-from .registry import DEFAULT_CONSENT_COOKIE, Cookie, Registry
+from .csp import REPORT_PATH, Csp, validate_sources
+from .options import GuardOptions, Options
+from .registry import Cookie, Registry
 from .setcookie import is_deletion, is_writable_name, set_cookie_name
 from .state import (
     Reason,
@@ -38,11 +37,14 @@ from .state import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from .response import HeaderKind
 
 __all__ = [
     "Guard",
     "GuardOptions",
+    "Options",
     "RequestConsent",
     "RequestState",
     "Verdict",
@@ -53,9 +55,9 @@ __all__ = [
 
 logger = logging.getLogger("cookieguard")
 
-Unknown = Literal["strip", "allow"]
-# A cookie-name is an RFC 9110 token; the consent cookie's name must be one.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+#: What ``secret_key`` may be: one key, or the current key followed by older ones.
+SecretKey = str | bytes | Sequence[str | bytes]
+_DEFAULTS = Options()
 _HTTP_WS = " \t"
 #: Deletions added to one response for cookies the request carries: a browser keeps
 #: about 180 cookies per site, so a request carrying more was not sent by one.
@@ -100,144 +102,123 @@ def _state_size(key: str, remembered: _Remembered) -> int:
     return len(key) + 256 + sum(96 + 2 * len(w[0]) for w in remembered[0].withdrawals)
 
 
-class GuardOptions(TypedDict, total=False):
-    """The middleware options, as keyword arguments (see :meth:`Guard.create`).
+class Guard:
+    """The registry, the codec and the options; one instance per middleware.
 
-    Typed so that ``Middleware(CookieGuardMiddleware, ...)`` and the adapters'
-    constructors check every option name and value under mypy.
+    A plain object: ``__init__`` sets its attributes once, from the
+    :class:`~cookieguard.options.Options`, and nothing writes them afterwards;
+    what changes as it works are its caches (the request states and verdicts it
+    remembers, the undeclared names it reported), each a bounded
+    :class:`~cookieguard._cache.BoundedCache`.
     """
 
-    cookie_name: str
-    max_age: int
-    unknown: Unknown
-    report_only: bool
-    honor_gpc: bool
-    clean_request: bool
-    consent_path: str
-    allowed_origins: Iterable[str]
-    secure: bool | None
-    on_violation: Callable[[Verdict], object] | None
-    csp: CspMode
-    csp_sources: Mapping[str, Iterable[str]]
-    on_csp_violation: Callable[[CspViolation], object] | None
+    __slots__ = (
+        "_always_report",
+        "_cookieless",
+        "_gpc_categories",
+        "_no_consent",
+        "_reported_unknown",
+        "_states",
+        "_vary",
+        "_verdict_tables",
+        "allowed_origins",
+        "clean_request",
+        "codec",
+        "consent_path",
+        "cookie_name",
+        "csp",
+        "honor_gpc",
+        "on_violation",
+        "options",
+        "registry",
+        "report_only",
+        "secure",
+        "unknown",
+    )
 
-
-@dataclass(frozen=True, eq=False)
-class Guard:
-    """The registry, the codec and the options; one instance per middleware."""
-
+    options: Options
+    """The options it was built from, as given."""
     registry: Registry
+    """The registry, with the consent cookie declared necessary under its name."""
     codec: ConsentCodec
-    cookie_name: str = DEFAULT_CONSENT_COOKIE
-    unknown: Unknown = "strip"
-    report_only: bool = False
-    honor_gpc: bool = True
-    clean_request: bool = False
-    consent_path: str = "/cookieguard/consent"
-    allowed_origins: frozenset[str] = frozenset()
-    secure: bool | None = None
-    on_violation: Callable[[Verdict], object] | None = None
-    # The policy added to HTML responses (cookieguard.csp); None with csp="off".
-    csp: Csp | None = None
-    _reported_unknown: BoundedCache[str, bool] = field(
-        default_factory=lambda: BoundedCache(_REPORTED, _REPORTED_BYTES), init=False, repr=False
-    )
-    _no_consent: RequestConsent = field(init=False, repr=False)
-    _gpc_categories: frozenset[str] = field(init=False, repr=False)
-    # The state of a request without cookies, without and with Sec-GPC: no allocation.
-    _cookieless: tuple[RequestState, RequestState] = field(init=False, repr=False)
-    _vary: str = field(init=False, repr=False)  # what to add when the response has no Vary
-    # A removal reaches more than logger.debug: report_only logs it, on_violation hears it.
-    _always_report: bool = field(init=False, repr=False)
-    # Without and with GPC: Cookie header -> (its state, the time span the state holds for).
-    _states: tuple[BoundedCache[str, _Remembered], BoundedCache[str, _Remembered]] = field(
-        default_factory=lambda: (_state_cache(), _state_cache()), init=False, repr=False
-    )
-    # (allowed, GPC-blocked categories, allowed services) -> the verdicts made for that consent.
-    _verdict_tables: BoundedCache[_TableKey, Verdicts] = field(
-        default_factory=lambda: BoundedCache(_MAX_TABLES, 1 << 40), init=False, repr=False
-    )
+    """Signs and verifies the consent cookie (``secret_key``, ``max_age``)."""
+    consent_path: str
+    """``consent_path`` without a trailing ``/`` (``/`` stays ``/``)."""
+    allowed_origins: frozenset[str]
+    """``allowed_origins``, each without a trailing ``/`` and in lower case."""
+    csp: Csp | None
+    """The policy added to HTML responses (:mod:`cookieguard.csp`); None with ``csp="off"``."""
 
-    @classmethod
-    def create(
-        cls,
-        *,
+    def __init__(
+        self,
         registry: Registry,
-        secret_key: str | bytes | Sequence[str | bytes],
-        cookie_name: str = DEFAULT_CONSENT_COOKIE,
-        max_age: int = DEFAULT_MAX_AGE,
-        unknown: Unknown = "strip",
-        report_only: bool = False,
-        honor_gpc: bool = True,
-        clean_request: bool = False,
-        consent_path: str = "/cookieguard/consent",
-        allowed_origins: Iterable[str] = (),
-        secure: bool | None = None,
-        on_violation: Callable[[Verdict], object] | None = None,
-        csp: CspMode = "off",
-        csp_sources: Mapping[str, Iterable[str]] = {},  # noqa: B006 - read, never written
-        on_csp_violation: Callable[[CspViolation], object] | None = None,
-    ) -> Guard:
-        """Validate the middleware options once, at start-up, and build the guard."""
+        secret_key: SecretKey,
+        options: Options = _DEFAULTS,
+    ) -> None:
         if not isinstance(registry, Registry):
             raise TypeError(f"registry must be a cookieguard.Registry, got {registry!r}")
-        if unknown not in ("strip", "allow"):
-            raise ValueError(f'unknown must be "strip" or "allow", got {unknown!r}')
-        if not _TOKEN.fullmatch(cookie_name or ""):
-            raise ValueError(f"cookie_name must be a valid cookie name, got {cookie_name!r}")
-        if not consent_path.startswith("/"):
-            raise ValueError(f"consent_path must start with '/', got {consent_path!r}")
-        if isinstance(allowed_origins, str):  # a lone string would allow single characters
-            raise ValueError(f"allowed_origins must be a list of origins, got {allowed_origins!r}")
-        if csp not in MODES:
-            raise ValueError(f'csp must be "off", "enforce" or "report-only", got {csp!r}')
-        sources = validate_sources(csp_sources)
-        path = consent_path.rstrip("/") or "/"
-        policy = None
-        if csp != "off":
-            report_uri = f"{path.rstrip('/')}/{REPORT_PATH}"
-            policy = Csp(
-                csp,
-                report_uri,
-                sources,
+        self.options = options
+        self.registry = registry.with_consent_cookie(options.cookie_name)
+        self.codec = ConsentCodec(secret_key, max_age=options.max_age)
+        path = options.consent_path.rstrip("/") or "/"
+        self.consent_path = path
+        self.allowed_origins = frozenset(o.rstrip("/").lower() for o in options.allowed_origins)
+        self.csp = None
+        if options.csp != "off":
+            self.csp = Csp(
+                options.csp,
+                f"{path.rstrip('/')}/{REPORT_PATH}",
+                validate_sources(options.csp_sources),
                 registry.services,
-                on_csp_violation,
+                options.on_csp_violation,
                 registry.required_categories,
             )
-        return cls(
-            registry=registry.with_consent_cookie(cookie_name),
-            codec=ConsentCodec(secret_key, max_age=max_age),
-            cookie_name=cookie_name,
-            unknown=unknown,
-            report_only=report_only,
-            honor_gpc=honor_gpc,
-            clean_request=clean_request,
-            consent_path=path,
-            allowed_origins=frozenset(o.rstrip("/").lower() for o in allowed_origins),
-            secure=secure,
-            on_violation=on_violation,
-            csp=policy,
-        )
-
-    def __post_init__(self) -> None:
-        registry = self.registry
-        required = registry.required_categories
+        # The options read on every request, each one attribute lookup away.
+        self.cookie_name = options.cookie_name
+        self.unknown = options.unknown
+        self.report_only = options.report_only
+        self.honor_gpc = options.honor_gpc
+        self.clean_request = options.clean_request
+        self.secure = options.secure
+        self.on_violation = options.on_violation
+        # A removal reaches more than logger.debug: report_only logs it, on_violation hears it.
+        self._always_report = self.report_only or self.on_violation is not None
+        # The caches. Undeclared names reported once each:
+        self._reported_unknown: BoundedCache[str, bool] = BoundedCache(_REPORTED, _REPORTED_BYTES)
+        # Without and with GPC: Cookie header -> (its state, the time span the state holds for).
+        self._states = (_state_cache(), _state_cache())
+        # (allowed, GPC-blocked categories, allowed services) -> the verdicts for that consent.
+        self._verdict_tables: BoundedCache[_TableKey, Verdicts] = BoundedCache(_MAX_TABLES, 1 << 40)
+        required = self.registry.required_categories
         # Services of a required category are allowed without any consent, as their category.
-        required_services = frozenset(s.name for s in registry.services if s.category in required)
-        object.__setattr__(
-            self, "_no_consent", RequestConsent(required, services=required_services)
+        required_services = frozenset(
+            s.name for s in self.registry.services if s.category in required
         )
-        gpc = frozenset(c.name for c in registry.categories if c.gpc_opt_out and not c.required)
-        object.__setattr__(self, "_gpc_categories", gpc if self.honor_gpc else frozenset())
-        cookieless = (
+        self._no_consent = RequestConsent(required, services=required_services)
+        gpc = frozenset(
+            c.name for c in self.registry.categories if c.gpc_opt_out and not c.required
+        )
+        self._gpc_categories = gpc if self.honor_gpc else frozenset()
+        # The state of a request without cookies, without and with Sec-GPC: no allocation.
+        self._cookieless = (
             self.state_for(self._no_consent, ()),
             self.state_for(self.consent_from(None, True), ()),
         )
-        object.__setattr__(self, "_cookieless", cookieless)
-        object.__setattr__(self, "_vary", self._vary_to_add([]))
-        object.__setattr__(
-            self, "_always_report", self.report_only or self.on_violation is not None
-        )
+        self._vary = self._vary_to_add([])  # what to add when the response has no Vary
+
+    @classmethod
+    def create(
+        cls, *, registry: Registry, secret_key: SecretKey, **options: Unpack[GuardOptions]
+    ) -> Guard:
+        """Validate the middleware options once, at start-up, and build the guard.
+
+        ``options`` are the fields of :class:`~cookieguard.options.Options`, by
+        keyword: what each means and its default are documented there.
+        """
+        return cls(registry, secret_key, Options(**options))
+
+    def __repr__(self) -> str:
+        return f"Guard(registry={self.registry!r}, options={self.options!r})"
 
     # -- the request -----------------------------------------------------------
 

@@ -34,6 +34,7 @@ __all__ = [
     "FORMATS",
     "SCHEMA_VERSION",
     "Format",
+    "cookie_entry",
     "lifetime",
     "policy_context",
     "policy_data",
@@ -63,7 +64,15 @@ def template_loader() -> PackageLoader:
     return templating.template_loader()
 
 
-def _cookie_entry(cookie: Cookie, t: Mapping[str, str]) -> dict[str, Any]:
+def cookie_entry(cookie: Cookie, t: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A declared cookie as a dict: what the policy lists for it, and the consent log hashes.
+
+    Its purpose and duration are translated by the messages ``t`` where they name
+    them, as :func:`cookieguard.i18n.cookie_text` does; without ``t``, as declared.
+    The one conversion of a :class:`~cookieguard.registry.Cookie` to data, for
+    :func:`policy_data` and :func:`cookieguard.consentlog.fingerprint.registry_declarations`.
+    """
+    t = t or {}
     return {
         "name": cookie.name,
         "pattern": cookie.is_pattern,
@@ -123,7 +132,7 @@ def policy_data(
     categories: list[dict[str, Any]] = []
     for category in registry.categories:
         declared = registry.cookies_in(category.name)
-        cookies = [_cookie_entry(c, t) for c in declared]
+        cookies = [cookie_entry(c, t) for c in declared]
         services = [_service_entry(s, declared, t) for s in registry.services_in(category.name)]
         categories.append(
             {

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 __all__ = ["DEFAULT_CONSENT_COOKIE", "Category", "Cookie", "Registry", "Service"]
 
@@ -153,6 +154,26 @@ def glob_match(segments: tuple[str, ...], name: str) -> bool:
     return True
 
 
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def _by_name(items: Iterable[object], kind: type[_N], plural: str) -> dict[str, _N]:
+    """``items`` by name, in order; a ``ValueError`` for one that is no ``kind`` or a name twice."""
+    by_name: dict[str, _N] = {}
+    for item in items:
+        if not isinstance(item, kind):
+            raise ValueError(f"{plural} must be {kind.__name__} objects, got {item!r}")
+        if item.name in by_name:
+            raise ValueError(f"duplicate {kind.__name__.lower()} {item.name!r}")
+        by_name[item.name] = item
+    return by_name
+
+
 @dataclass(frozen=True)
 class Registry:
     """Every category, service and cookie a site declares, with the policy's revision.
@@ -203,13 +224,7 @@ class Registry:
     def __post_init__(self) -> None:
         if isinstance(self.revision, bool) or not isinstance(self.revision, int):
             raise ValueError(f"revision must be an integer, got {self.revision!r}")
-        by_name: dict[str, Category] = {}
-        for category in self.categories:
-            if not isinstance(category, Category):
-                raise ValueError(f"categories must be Category objects, got {category!r}")
-            if category.name in by_name:
-                raise ValueError(f"duplicate category {category.name!r}")
-            by_name[category.name] = category
+        by_name = _by_name(self.categories, Category, "categories")
         required = frozenset(c.name for c in self.categories if c.required)
         if not required:
             declared = ", ".join(repr(name) for name in by_name) or "none"
@@ -260,18 +275,14 @@ class Registry:
         set_(self, "_services_in", {k: tuple(v) for k, v in in_category.items()})
 
     def _check_services(self, categories: dict[str, Category]) -> dict[str, Service]:
-        services: dict[str, Service] = {}
-        for service in self.services:
-            if not isinstance(service, Service):
-                raise ValueError(f"services must be Service objects, got {service!r}")
+        services = _by_name(self.services, Service, "services")
+        for service in services.values():
             if service.name in categories:
                 raise ValueError(f"service {service.name!r} is named like a category")
             if service.category not in categories:
                 raise ValueError(
                     f"service {service.name!r} names undeclared category {service.category!r}"
                 )
-            if services.setdefault(service.name, service) is not service:
-                raise ValueError(f"duplicate service {service.name!r}")
         return services
 
     # -- lookups ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from .guard import RequestConsent
+from .keys import CONSENT_KEY
 from .ui import ConsentUI, for_scope
 
 __all__ = ["get_consent", "get_ui", "template_context"]
@@ -24,7 +25,7 @@ __all__ = ["get_consent", "get_ui", "template_context"]
 
 def get_consent(request: HTTPConnection) -> RequestConsent:
     """The consent of this request or WebSocket; usable as a FastAPI dependency."""
-    consent = request.scope.get("cookieguard.consent")
+    consent = request.scope.get(CONSENT_KEY)
     if not isinstance(consent, RequestConsent):
         raise RuntimeError(
             "cookieguard is not installed: add Middleware(CookieGuardMiddleware, ...) to the app"

@@ -37,6 +37,7 @@ from markupsafe import Markup
 from . import assets, embedframe, i18n, policy, templating
 from .consent_mode import ConsentMapping, consent_script
 from .guard import Guard, RequestConsent
+from .keys import CONSENT_KEY, GUARD_KEY
 from .registry import Cookie, Service
 
 __all__ = [
@@ -390,8 +391,8 @@ def for_scope(scope: MutableMapping[str, Any]) -> ConsentUI:
 
 
 def _installed(request: Mapping[str, Any]) -> tuple[Guard, RequestConsent]:
-    guard = request.get("cookieguard.guard")
-    consent = request.get("cookieguard.consent")
+    guard = request.get(GUARD_KEY)
+    consent = request.get(CONSENT_KEY)
     if not isinstance(guard, Guard) or not isinstance(consent, RequestConsent):
         raise RuntimeError("cookieguard's middleware did not see this request; install it first")
     return guard, consent

@@ -19,27 +19,30 @@ unjudged. It does not leave at all (as with gunicorn, which reads the list at on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from . import endpoint
-from .endpoint import ConsentEvent, EndpointRequest
-from .guard import Guard, GuardOptions
-from .registry import Registry
+from ._adapter import Adapter
+from .endpoint import EndpointRequest
+from .keys import CONSENT_KEY, GUARD_KEY
 from .response import TEXT_HEADERS, rewrite
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-    from typing_extensions import Unpack
+    from _typeshed.wsgi import (
+        StartResponse,
+        WSGIApplication,  # noqa: F401 - named by the base class below
+        WSGIEnvironment,
+    )
 
 __all__ = ["CookieGuardMiddleware"]
 
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 
 
-class CookieGuardMiddleware:
+class CookieGuardMiddleware(Adapter["WSGIApplication"]):
     """Strips the ``Set-Cookie`` headers a visitor did not consent to; serves the consent endpoint.
 
     Options (keyword-only) are those of :meth:`cookieguard.guard.Guard.create`,
@@ -47,28 +50,14 @@ class CookieGuardMiddleware:
     for every consent saved.
     """
 
-    def __init__(
-        self,
-        app: WSGIApplication,
-        *,
-        registry: Registry,
-        secret_key: str | bytes | Sequence[str | bytes],
-        on_consent: Callable[[ConsentEvent], object] | None = None,
-        **options: Unpack[GuardOptions],
-    ) -> None:
-        self.app = app
-        self.guard = Guard.create(registry=registry, secret_key=secret_key, **options)
-        self.on_consent = on_consent
-        self.own_paths = endpoint.own_paths(self.guard)
-
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         guard = self.guard
         cookie = environ.get("HTTP_COOKIE")
         state = guard.read_request(cookie, environ.get("HTTP_SEC_GPC"))
         if environ.get("PATH_INFO") in self.own_paths:
             return self._serve_endpoint(environ, start_response)
-        environ["cookieguard.consent"] = state.consent
-        environ["cookieguard.guard"] = guard  # for the template helpers (cookieguard.ui)
+        environ[CONSENT_KEY] = state.consent
+        environ[GUARD_KEY] = guard  # for the template helpers (cookieguard.ui)
         if guard.clean_request and cookie:
             environ["HTTP_COOKIE"] = guard.clean_cookie_header(cookie, state.consent)
 

@@ -10,8 +10,7 @@ import os
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-from .support import FIGURES
+from tests.support.hardening import FIGURES
 
 #: Examples per property test; the property tests together run >= 100k cases in CI.
 CI_EXAMPLES = 50_000

@@ -12,14 +12,7 @@ import json
 from typing import Any
 
 import pytest
-
-from cookieguard import Category, Cookie, Registry
-from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
-from cookieguard.consent import Consent, ConsentCodec
-from cookieguard.endpoint import MAX_BODY
-from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
-
-from .support import (
+from tests.support.hardening import (
     FIGURES,
     KEY,
     Recorder,
@@ -29,6 +22,12 @@ from .support import (
     run_sync,
     wsgi_environ,
 )
+
+from cookieguard import Category, Cookie, Registry
+from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
+from cookieguard.consent import Consent, ConsentCodec
+from cookieguard.endpoint import MAX_BODY
+from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
 
 REGISTRY = Registry(
     categories=[

@@ -8,14 +8,13 @@ import io
 from typing import Any
 
 import pytest
+from tests.support.hardening import KEY, Recorder, http_scope, wsgi_environ
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
 from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
-
-from .support import KEY, Recorder, http_scope, wsgi_environ
 
 REGISTRY = Registry(
     categories=[Category("necessary", required=True), Category("marketing")],

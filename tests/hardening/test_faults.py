@@ -22,12 +22,11 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
+from tests.support.hardening import FIGURES, KEY, Recorder, http_scope, set_cookie_values
 
 from cookieguard import Category, Cookie, Registry
 from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
 from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
-
-from .support import FIGURES, KEY, Recorder, http_scope, set_cookie_values
 
 REGISTRY = Registry(
     categories=[Category("necessary", required=True), Category("marketing")],

@@ -27,11 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from tests.support.hardening import FIGURES, Oracle
 
 from cookieguard import Registry
 from cookieguard.consent import Consent, ConsentCodec
-
-from .support import FIGURES, Oracle
 
 pytestmark = pytest.mark.load
 

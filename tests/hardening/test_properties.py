@@ -34,12 +34,7 @@ from typing import Any
 
 from hypothesis import given, note
 from hypothesis import strategies as st
-
-from cookieguard import Category, Cookie
-from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
-from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
-
-from .support import (
+from tests.support.hardening import (
     FIGURES,
     KEY,
     OLD_KEY,
@@ -53,6 +48,10 @@ from .support import (
     sign,
     wsgi_environ,
 )
+
+from cookieguard import Category, Cookie
+from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
+from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
 
 CATEGORY_NAMES = ("necessary", "preferences", "statistics", "marketing")
 # A small alphabet, so that random names often hit declared names and globs.

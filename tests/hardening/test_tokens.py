@@ -23,13 +23,7 @@ from typing import Any
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-
-from cookieguard import Category, Cookie, Registry
-from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
-from cookieguard.consent import Consent, ConsentCodec
-from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
-
-from .support import (
+from tests.support.hardening import (
     FIGURES,
     KEY,
     OLD_KEY,
@@ -41,6 +35,11 @@ from .support import (
     sign,
     wsgi_environ,
 )
+
+from cookieguard import Category, Cookie, Registry
+from cookieguard.asgi import CookieGuardMiddleware as ASGIGuard
+from cookieguard.consent import Consent, ConsentCodec
+from cookieguard.wsgi import CookieGuardMiddleware as WSGIGuard
 
 REGISTRY = Registry(
     categories=[

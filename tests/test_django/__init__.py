@@ -6,7 +6,7 @@ this module's ``urlpatterns``. The docs' Django recipe configures its own
 settings in a fresh interpreter (tests/test_docs.py), so it is not affected.
 
 Three drivers serve one request through Django and give what a visitor
-receives, as :class:`tests.cases.Response`: Django's test client, ``WSGIHandler``
+receives, as :class:`tests.support.cases.Response`: Django's test client, ``WSGIHandler``
 and ``ASGIHandler`` (with a recording ``send``).
 """
 
@@ -31,7 +31,7 @@ from django.shortcuts import render
 from django.test import Client
 from django.urls import path
 from django.views.i18n import set_language
-from tests.cases import KEY, REGISTRY, Response, Seen, call_asgi, call_wsgi
+from tests.support.cases import KEY, REGISTRY, Response, Seen, call_asgi, call_wsgi
 
 OURS = "cookieguard.django.CookieGuardMiddleware"
 SITE_MIDDLEWARE = [

@@ -9,7 +9,7 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
-from tests.cases import REGISTRY
+from tests.support.cases import REGISTRY
 
 from cookieguard import Category, Cookie, Registry
 
@@ -45,9 +45,9 @@ def test_manage_py_check_fails_with_the_id_and_the_hint() -> None:
         (None, "cookieguard.E001"),
         (["not", "a", "dict"], "cookieguard.E001"),
         ({}, "cookieguard.E002"),
-        ({"REGISTRY": "tests.cases.NOWHERE"}, "cookieguard.E002"),
+        ({"REGISTRY": "tests.support.cases.NOWHERE"}, "cookieguard.E002"),
         ({"REGISTRY": "no.such.module.registry"}, "cookieguard.E002"),
-        ({"REGISTRY": "tests.cases.KEY"}, "cookieguard.E002"),  # a str, not a Registry
+        ({"REGISTRY": "tests.support.cases.KEY"}, "cookieguard.E002"),  # a str, not a Registry
         ({"REGISTRY": REGISTRY, "OPTIONS": {"unknown": "keep"}}, "cookieguard.E003"),
         ({"REGISTRY": REGISTRY, "OPTIONS": {"no_such_option": 1}}, "cookieguard.E003"),
         ({"REGISTRY": REGISTRY, "OPTIONS": {"on_consent": "no.such.hook"}}, "cookieguard.E003"),
@@ -65,7 +65,7 @@ def test_an_empty_secret_key_is_reported_not_raised() -> None:
 
 
 def test_the_registry_may_be_a_dotted_path() -> None:
-    assert ids(COOKIEGUARD={"REGISTRY": "tests.cases.REGISTRY"}) == []
+    assert ids(COOKIEGUARD={"REGISTRY": "tests.support.cases.REGISTRY"}) == []
 
 
 def test_djangos_own_cookies_must_be_declared() -> None:

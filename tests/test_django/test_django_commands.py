@@ -16,9 +16,10 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 from django.utils import timezone
-from tests.cases import REGISTRY
+from tests.support.cases import REGISTRY, SERVICES
 
 from cookieguard.consentlog import EXPORT_FIELDS
+from cookieguard.django.consentlog import DjangoConsentLog
 from cookieguard.django.models import ConsentRecord as Row
 
 from . import OURS, SITE_MIDDLEWARE
@@ -64,6 +65,17 @@ def test_show_prints_a_consent_and_its_history(records: list[str]) -> None:
     history = out.split("history, oldest first:\n")[1].splitlines()
     assert [line[2:].split()[1] for line in history] == records[:2]
     assert history[1].startswith("* ")
+
+
+def test_show_prints_the_services_granted_one_by_one(db: None) -> None:
+    # A log of its own: log_consent keeps the registry of the first consent it records.
+    logged = {"REGISTRY": SERVICES, "OPTIONS": {"on_consent": DjangoConsentLog(registry=SERVICES)}}
+    with override_settings(COOKIEGUARD=logged, MIDDLEWARE=SITE_MIDDLEWARE):
+        client = Client()
+        body = {"action": "grant", "service": "youtube"}
+        answer = client.post("/cookieguard/consent", body, content_type="application/json")
+    out, _ = run("cookieguard_consents", "show", answer.json()["consent_id"])
+    assert "\nservices       youtube\n" in out
 
 
 def test_show_of_an_unknown_id_exits_1(records: list[str]) -> None:

@@ -14,7 +14,7 @@ from django.contrib.admin import AdminSite
 from django.core.management import call_command
 from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
-from tests.cases import REGISTRY
+from tests.support.cases import REGISTRY
 
 from cookieguard.consentlog import EXPORT_FIELDS, ConsentRecord, banner_texts
 from cookieguard.consentlog.fingerprint import registry_declarations, sha256

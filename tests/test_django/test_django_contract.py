@@ -1,6 +1,6 @@
 """Every rule of the contract's decision, through Django: test client, WSGIHandler, ASGIHandler.
 
-The case table of :mod:`tests.cases` is served by a Django view. Django keeps one
+The case table of :mod:`tests.support.cases` is served by a Django view. Django keeps one
 value per header name, so the case's first ``Set-Cookie`` goes out as the raw
 ``response.headers["Set-Cookie"]`` and the others as morsels of
 ``response.cookies`` (or all of them as morsels), written out as given; the
@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
-from tests.cases import CASES, KEY, Case, Seen, request_headers
+from tests.support.cases import CASES, KEY, Case, Seen, request_headers
 from tests.test_contract import assert_meets, name_of
 
 from . import DRIVERS, Spec

@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.test import Client, override_settings
 from django.urls import path
 from django.utils.deprecation import MiddlewareMixin
-from tests.cases import consent_cookie, token
+from tests.support.cases import consent_cookie, token
 from tests.test_csp_contract import FONTS, REGISTRY, YOUTUBE, hosts
 
 from . import DRIVERS, OURS

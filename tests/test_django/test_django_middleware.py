@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.test import Client, override_settings
-from tests.cases import REGISTRY, Seen, consent_cookie, token
+from tests.support.cases import REGISTRY, Seen, consent_cookie, token
 
 from cookieguard.django import CookieGuardMiddleware
 

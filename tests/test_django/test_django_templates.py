@@ -6,7 +6,7 @@ import pytest
 from django.template import TemplateSyntaxError
 from django.test import Client, override_settings
 from django.utils import translation
-from tests.cases import SERVICES, consent_cookie, token
+from tests.support.cases import SERVICES, consent_cookie, token
 
 from . import SITE_MIDDLEWARE
 

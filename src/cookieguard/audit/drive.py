@@ -15,6 +15,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from .. import asgi, wsgi
 from ..guard import Guard
+from ..keys import CONSENT_KEY
 from ..registry import Registry
 from .report import Interface
 
@@ -31,7 +32,6 @@ __all__ = [
 Middleware = wsgi.CookieGuardMiddleware | asgi.CookieGuardMiddleware
 _MIDDLEWARE = (wsgi.CookieGuardMiddleware, asgi.CookieGuardMiddleware)
 
-_CONSENT_KEY = "cookieguard.consent"
 # How deep to look for the middleware through wrappers (``.app``, ``.wsgi_app``...).
 _MAX_DEPTH = 64
 
@@ -166,7 +166,7 @@ class _WsgiRecorder:
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
         if self.unguarded:
-            environ.pop(_CONSENT_KEY, None)
+            environ.pop(CONSENT_KEY, None)
 
         def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             self.seen.extend(v for k, v in headers if k.lower() == "set-cookie")
@@ -185,7 +185,7 @@ class _AsgiRecorder:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if self.unguarded:
-            scope = {k: v for k, v in scope.items() if k != _CONSENT_KEY}
+            scope = {k: v for k, v in scope.items() if k != CONSENT_KEY}
 
         async def recording(message: Any) -> None:
             if message["type"] == "http.response.start":

@@ -117,13 +117,21 @@ class AuditReport:
     """Every cookie seen and every finding; ``clean`` when nothing must be fixed."""
 
     app: str
+    """The application audited, as named on the command line (``module:attribute``)."""
     interface: Interface
+    """``wsgi`` or ``asgi``: how the application was called."""
     guarded: bool
-    revision: int
+    """Whether the application is wrapped in cookieguard's middleware."""
     paths: tuple[str, ...]
+    """The paths requested, in each consent state."""
     states: tuple[str, ...]
+    """The consent states the paths were requested in (``none``, ``all``, each category...)."""
     observations: tuple[Observation, ...]
+    """Every cookie seen, one per response that set it."""
     findings: tuple[Finding, ...]
+    """What to fix or look at, in report order."""
+    revision: int
+    """The revision of the registry the findings judge by."""
 
     undeclared = _FindingsOf("undeclared")
     leaks = _FindingsOf("leak")

@@ -2,8 +2,9 @@
 
 Each action is a sub-parser of ``consents`` made by :func:`_action` (which adds
 the ``--db`` and ``--table-prefix`` options every action shares) and a handler
-that opens the log with :func:`open_store`. To add an action, write its handler
-and one ``_action(...)`` line in :func:`add_parser`.
+that opens the log with :func:`open_store`. The actions on records
+(:data:`RECORD_ACTIONS`) take the arguments :func:`add_action_arguments` gives
+them, here and in Django's ``manage.py cookieguard_consents``.
 """
 
 from __future__ import annotations
@@ -22,11 +23,26 @@ from .common import EXIT_CLEAN, EXIT_FINDINGS, Handler, UsageError, add_command,
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-__all__ = ["DB_ENV", "add_parser", "open_store", "record_lines"]
+__all__ = [
+    "DB_ENV",
+    "RECORD_ACTIONS",
+    "add_action_arguments",
+    "add_parser",
+    "open_store",
+    "record_lines",
+]
 
 #: Where the command finds the database when ``--db`` is not given.
 DB_ENV = "COOKIEGUARD_CONSENT_DB"
 
+
+#: The actions on the log's records, each with its line of help; Django's
+#: ``manage.py cookieguard_consents`` has the same ones (``status`` is the spool's).
+RECORD_ACTIONS = {
+    "show": "print a consent and its history",
+    "export": "write records as JSON lines or CSV",
+    "purge": "delete records past their retention",
+}
 
 #: The one line ``cookieguard --help`` gives the command.
 HELP = "look up, export and purge the consent log"
@@ -38,35 +54,8 @@ def add_parser(subparsers: Any) -> None:
     consents = add_command(subparsers, "consents", None, help=HELP, description=DESCRIPTION)
     actions = consents.add_subparsers(title="actions", metavar="ACTION", required=True)
 
-    show = _action(actions, "show", show_record, help="print a consent and its history")
-    show.add_argument("consent_id", metavar="ID", help="the consent ID the visitor quotes")
-
-    export = _action(actions, "export", export_records, help="write records as JSON lines or CSV")
-    export.add_argument(
-        "--since", type=_moment, metavar="WHEN", help="a date or an age (30d, 6m): from then on"
-    )
-    export.add_argument(
-        "--until", type=_moment, metavar="WHEN", help="a date or an age: before then (exclusive)"
-    )
-    add_format(
-        export,
-        ("jsonl", "csv"),
-        default="jsonl",
-        help="jsonl (one JSON object a line, the default) or csv",
-    )
-    export.add_argument(
-        "--output", "-o", metavar="FILE", help="a file to write (default: standard output)"
-    )
-
-    purge = _action(actions, "purge", purge_records, help="delete records past their retention")
-    purge.add_argument(
-        "--older-than",
-        type=_moment,
-        required=True,
-        metavar="WHEN",
-        help="an age (13m, 400d, 2y) or a date: records given before it are deleted",
-    )
-
+    for name, help in RECORD_ACTIONS.items():
+        add_action_arguments(name, _action(actions, name, _HANDLERS[name], help=help))
     status = _action(actions, "status", spool_report, help="what a spool holds not yet shipped")
     status.add_argument(
         "--spool", required=True, metavar="DIR", help="the spool directory given to ConsentLog"
@@ -89,6 +78,45 @@ def _action(actions: Any, name: str, handler: Handler, *, help: str) -> argparse
         help="the log's table prefix, as given to ConsentLog (default: cookieguard_)",
     )
     return parser
+
+
+def add_action_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    """The arguments of the ``show``, ``export`` or ``purge`` action ``name``.
+
+    The one definition for ``cookieguard consents`` and Django's
+    ``manage.py cookieguard_consents``, which read the same records.
+    """
+    if name == "show":
+        parser.add_argument("consent_id", metavar="ID", help="the consent ID the visitor quotes")
+    elif name == "export":
+        parser.add_argument(
+            "--since", type=_moment, metavar="WHEN", help="a date or an age (30d, 6m): from then on"
+        )
+        parser.add_argument(
+            "--until",
+            type=_moment,
+            metavar="WHEN",
+            help="a date or an age: before then (exclusive)",
+        )
+        add_format(
+            parser,
+            ("jsonl", "csv"),
+            default="jsonl",
+            help="jsonl (one JSON object a line, the default) or csv",
+        )
+        parser.add_argument(
+            "--output", "-o", metavar="FILE", help="a file to write (default: standard output)"
+        )
+    elif name == "purge":
+        parser.add_argument(
+            "--older-than",
+            type=_moment,
+            required=True,
+            metavar="WHEN",
+            help="an age (13m, 400d, 2y) or a date: records given before it are deleted",
+        )
+    else:
+        raise ValueError(f"no consents action {name!r}")
 
 
 def _moment(text: str) -> datetime:
@@ -207,13 +235,18 @@ def show_record(args: argparse.Namespace) -> int:
 
 
 def record_lines(record: ConsentRecord, history: list[ConsentRecord]) -> list[str]:
-    """A record as ``show`` prints it: a field a line, then its history (oldest first)."""
+    """A record as ``show`` prints it: a field a line, then its history (oldest first).
+
+    Each line of the history gives the categories granted and, after a ``+``, the
+    services granted one by one. ``cookieguard consents show`` and Django's
+    ``manage.py cookieguard_consents show`` both print these lines.
+    """
     fields = record.as_dict()
     width = max(len(name) for name in fields)
     lines = []
     for name, value in fields.items():
         if isinstance(value, list):
-            value = ", ".join(value)
+            value = ", ".join(value) or None  # no service granted one by one: "-"
         elif isinstance(value, bool):
             value = "yes" if value else "no"
         lines.append(f"{name:<{width}}  {'-' if value is None else value}")
@@ -222,6 +255,8 @@ def record_lines(record: ConsentRecord, history: list[ConsentRecord]) -> list[st
         for earlier in history:
             mark = "*" if earlier.consent_id == record.consent_id else " "
             granted = ", ".join(earlier.granted)
+            if earlier.services:
+                granted += f" + {', '.join(earlier.services)}"
             when = earlier.as_dict()["given_at"]
             lines.append(f"{mark} {when}  {earlier.consent_id}  {earlier.action:<10}  {granted}")
     return lines
@@ -286,3 +321,10 @@ def _duration(seconds: float) -> str:
         if seconds >= size:
             return f"{seconds / size:.1f} {unit}"
     return f"{seconds:.0f} s"
+
+
+_HANDLERS: dict[str, Handler] = {
+    "show": show_record,
+    "export": export_records,
+    "purge": purge_records,
+}

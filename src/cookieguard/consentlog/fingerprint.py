@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 from .. import i18n
-from ..policy import _cookie_entry
+from ..policy import cookie_entry
 from ..registry import Cookie, Registry
 
 __all__ = [
@@ -41,16 +41,16 @@ def registry_declarations(registry: Registry) -> str:
     without services hashes as it did before services existed.
     """
     categories = [asdict(c) for c in registry.categories]
-    declared: dict[str, str] = {}  # no translations: the texts as the registry declares them
-    cookies = [_declared_cookie(c, declared) for c in registry.cookies]
+    cookies = [_declared_cookie(c) for c in registry.cookies]
     described: dict[str, Any] = {"categories": categories, "cookies": cookies}
     if registry.services:  # a registry without services hashes as it did before them
         described["services"] = [asdict(s) for s in registry.services]
     return canonical(described)
 
 
-def _declared_cookie(cookie: Cookie, declared: dict[str, str]) -> dict[str, Any]:
-    entry = {**_cookie_entry(cookie, declared), "category": cookie.category}
+def _declared_cookie(cookie: Cookie) -> dict[str, Any]:
+    # No translations: the texts as the registry declares them.
+    entry = {**cookie_entry(cookie), "category": cookie.category}
     if entry["service"] is None:
         del entry["service"]
     return entry

@@ -9,7 +9,7 @@ to and read from the database are all derived from its fields, in their order.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
@@ -60,22 +60,22 @@ class ConsentRecord:
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready mapping; ``given_at`` in ISO 8601, UTC."""
-        return {f.name: _to_json(_kind(f.name), getattr(self, f.name)) for f in _FIELDS}
+        return {f.name: _converted(_TO_JSON, _kind(f.name), getattr(self, f.name)) for f in _FIELDS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ConsentRecord:
         """The record :meth:`as_dict` wrote (unknown keys are ignored, missing ones default)."""
-        values = {f.name: _from_json(_kind(f.name), data.get(f.name)) for f in _FIELDS}
+        values = {f.name: _converted(_FROM_JSON, _kind(f.name), data.get(f.name)) for f in _FIELDS}
         return cls(**_with_defaults(values))
 
     def as_row(self) -> dict[str, Any]:
         """The record as a row of the consents table."""
-        return {f.name: _to_row(_kind(f.name), getattr(self, f.name)) for f in _FIELDS}
+        return {f.name: _converted(_TO_ROW, _kind(f.name), getattr(self, f.name)) for f in _FIELDS}
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> ConsentRecord:
         """The record a row of the consents table holds."""
-        values = {f.name: _from_row(_kind(f.name), row[f.name]) for f in _FIELDS}
+        values = {f.name: _converted(_FROM_ROW, _kind(f.name), row[f.name]) for f in _FIELDS}
         return cls(**_with_defaults(values))
 
 
@@ -99,44 +99,30 @@ def _kind(name: str) -> Kind:
     return _KINDS[name]
 
 
-def _to_json(kind: Kind, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "moment":
-        return iso(value)
-    if kind == "names":
-        return list(value)
-    return value
+def _names_text(names: Any) -> str:
+    return json.dumps(list(names))
 
 
-def _from_json(kind: Kind, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "moment":
-        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
-    if kind == "names":
-        return tuple(value)
-    return value
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(json.loads(text))
 
 
-def _to_row(kind: Kind, value: Any) -> Any:
-    if kind == "moment":
-        return utc(value)
-    if kind == "names":
-        return json.dumps(list(value))
-    return value
+def _moment(text: str) -> datetime:
+    return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
 
 
-def _from_row(kind: Kind, value: Any) -> Any:
-    if value is None:
-        return None
-    if kind == "moment":
-        return utc(value)
-    if kind == "names":
-        return tuple(json.loads(value))
-    if kind == "bool":
-        return bool(value)
-    return value
+Converters = dict[Kind, Callable[[Any], Any]]
+# How a value of each kind is written to JSON or a row, and read back; a kind not
+# named passes as it is, and None stays None.
+_TO_JSON: Converters = {"moment": iso, "names": list}
+_FROM_JSON: Converters = {"moment": _moment, "names": tuple}
+_TO_ROW: Converters = {"moment": utc, "names": _names_text}
+_FROM_ROW: Converters = {"moment": utc, "names": _names, "bool": bool}
+
+
+def _converted(converters: Converters, kind: Kind, value: Any) -> Any:
+    convert = converters.get(kind)
+    return value if value is None or convert is None else convert(value)
 
 
 def columns() -> list[Column[Any]]:

@@ -30,9 +30,9 @@ from django.test.utils import override_settings  # type: ignore[import-untyped]
 
 from ..audit import AuditReport, audit_with
 from ..audit.drive import page_html
+from ..keys import CONSENT_KEY, GUARD_KEY
 from . import conf
 from .checks import _is_ours
-from .middleware import CONSENT_KEY, GUARD_KEY
 
 __all__ = [
     "RecordingMiddleware",

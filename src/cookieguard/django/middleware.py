@@ -36,6 +36,7 @@ from django.utils import translation  # type: ignore[import-untyped]
 from .. import endpoint
 from ..endpoint import EndpointRequest
 from ..guard import RequestState
+from ..keys import CONSENT_KEY, GUARD_KEY
 from ..response import TEXT_HEADERS, rewrite
 from ..setcookie import set_cookie_name
 from . import conf
@@ -43,10 +44,6 @@ from . import conf
 __all__ = ["CookieGuardMiddleware"]
 
 logger = logging.getLogger("cookieguard")
-
-#: Where the middleware leaves what templates need (as the WSGI adapter does in the environ).
-GUARD_KEY = "cookieguard.guard"
-CONSENT_KEY = "cookieguard.consent"
 
 
 class CookieGuardMiddleware:

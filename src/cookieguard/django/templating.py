@@ -17,8 +17,8 @@ from django.utils.encoding import escape_uri_path  # type: ignore[import-untyped
 from django.utils.translation import get_language  # type: ignore[import-untyped]
 
 from ..guard import Guard, RequestConsent
+from ..keys import CONSENT_KEY, GUARD_KEY
 from ..ui import ConsentUI
-from .middleware import CONSENT_KEY, GUARD_KEY
 
 __all__ = ["consent_ui", "context_processor"]
 

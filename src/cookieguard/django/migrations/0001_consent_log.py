@@ -5,6 +5,16 @@
 from django.db import migrations, models
 
 
+def _id():
+    """The primary key Django gives each of the three models (DEFAULT_AUTO_FIELD)."""
+    return (
+        "id",
+        models.BigAutoField(
+            auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+        ),
+    )
+
+
 class Migration(migrations.Migration):
     initial = True
 
@@ -14,12 +24,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="BannerText",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                _id(),
                 ("banner_hash", models.CharField(max_length=64, unique=True)),
                 ("texts", models.TextField()),
                 ("first_seen", models.DateTimeField()),
@@ -28,12 +33,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="ConsentRecord",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                _id(),
                 (
                     "consent_id",
                     models.CharField(max_length=36, unique=True, verbose_name="consent id"),
@@ -63,12 +63,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="RegistryDeclarations",
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
+                _id(),
                 ("revision", models.IntegerField()),
                 ("registry_hash", models.CharField(max_length=64)),
                 ("declarations", models.TextField()),

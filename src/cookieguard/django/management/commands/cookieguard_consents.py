@@ -8,7 +8,6 @@ A mistake is one ``CommandError`` line, exit 2, and no file is created.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import datetime, timezone
 from typing import Any
@@ -17,18 +16,11 @@ from django.conf import settings  # type: ignore[import-untyped]
 from django.core.management.base import BaseCommand, CommandError  # type: ignore[import-untyped]
 from django.db import DatabaseError, router  # type: ignore[import-untyped]
 
-from ....cli.consents import record_lines
-from ....consentlog import ConsentRecord, parse_moment
+from ....cli.consents import RECORD_ACTIONS, add_action_arguments, record_lines
+from ....consentlog import ConsentRecord
 from ....consentlog.record import iso
 from ....consentlog.store import write_export
 from ...models import ConsentRecord as Row
-
-
-def _moment(text: str) -> datetime:
-    try:
-        return parse_moment(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _stored(moment: datetime) -> datetime:
@@ -48,32 +40,8 @@ class Command(BaseCommand):  # type: ignore[misc]
         actions = parser.add_subparsers(
             title="actions", dest="action", metavar="ACTION", required=True
         )
-        show = actions.add_parser("show", help="print a consent and its history")
-        show.add_argument("consent_id", metavar="ID", help="the consent ID the visitor quotes")
-        export = actions.add_parser("export", help="write records as JSON lines or CSV")
-        export.add_argument(
-            "--since", type=_moment, metavar="WHEN", help="a date or an age: from then on"
-        )
-        export.add_argument(
-            "--until",
-            type=_moment,
-            metavar="WHEN",
-            help="a date or an age: before then (exclusive)",
-        )
-        export.add_argument(
-            "--format", choices=("jsonl", "csv"), default="jsonl", help="jsonl (default) or csv"
-        )
-        export.add_argument(
-            "--output", "-o", metavar="FILE", help="a file to write (default: standard output)"
-        )
-        purge = actions.add_parser("purge", help="delete records past their retention")
-        purge.add_argument(
-            "--older-than",
-            type=_moment,
-            required=True,
-            metavar="WHEN",
-            help="an age (13m, 400d, 2y) or a date: records given before it are deleted",
-        )
+        for name, help in RECORD_ACTIONS.items():
+            add_action_arguments(name, actions.add_parser(name, help=help))
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -81,7 +81,7 @@ SPOOL_APP_ENV = (
 
 
 def spool_app() -> Starlette:
-    """``uvicorn --factory tests.consentlog_support:spool_app``: a site logging through a spool.
+    """``uvicorn --factory tests.support.consentlog:spool_app``: a site logging through a spool.
 
     ``POST /flush?timeout=S`` answers whether the spool emptied within ``S`` seconds.
     """
