@@ -14,7 +14,7 @@ from cookieguard import Category, Cookie, Registry, Service
 
 # The seed pages live in ``shared/`` beside the repository (``COOKIEGUARD_SEEDS`` moves them).
 SEEDS = Path(
-    os.environ.get("COOKIEGUARD_SEEDS") or Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    os.environ.get("COOKIEGUARD_SEEDS") or Path(__file__).resolve().parents[3] / "shared" / "seeds"
 )
 KOPANO_SEED = SEEDS / "004_815192a8c65a0b45.txt"
 OPENDATASOFT_SEEDS = sorted(SEEDS.glob("00[0-3]_*.txt"))
