@@ -62,6 +62,19 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="a smoke run: 2000 requests x 3 rounds, 2 s wrk runs, 64 MiB streamed",
     )
+    parser.add_argument(
+        "--baseline",
+        default=hotpath.BASELINE,
+        metavar="REV",
+        help=f"the commit hotpath and instructions compare with (default {hotpath.BASELINE})",
+    )
+    parser.add_argument(
+        "--target",
+        type=float,
+        default=hotpath.TARGET,
+        metavar="RATIO",
+        help=f"the largest overhead ratio against the baseline (default {hotpath.TARGET})",
+    )
     args = parser.parse_args(argv)
     parts = args.parts or list(PARTS)
     n, rounds, duration, gib = args.requests, args.rounds, args.duration, 1.0
@@ -84,9 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     if "worst" in parts:
         ok &= micro.worst_case(n // 4, rounds)
     if "hotpath" in parts:
-        ok &= hotpath.hotpath(n // 2, max(rounds, 5))
+        ok &= hotpath.hotpath(n // 2, max(rounds, 5), args.baseline, args.target)
     if "instructions" in parts:
-        ok &= hotpath.instructions(200)
+        ok &= hotpath.instructions(200, args.baseline, args.target)
     if "csp" in parts:
         ok &= csp.html_response(n, rounds)
     if "attack" in parts:

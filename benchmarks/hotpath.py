@@ -46,25 +46,25 @@ SCENARIOS = ("cookies", "no cookie")
 
 
 @contextmanager
-def baseline_source() -> Iterator[Path | None]:
+def baseline_source(baseline: str = BASELINE) -> Iterator[Path | None]:
     """A temporary copy of the baseline's ``src`` directory; None when git cannot give it."""
     git = ["git", "-C", str(HERE.parent)]
     try:
         found = subprocess.run(
-            [*git, "cat-file", "-e", f"{BASELINE}^{{commit}}"], capture_output=True
+            [*git, "cat-file", "-e", f"{baseline}^{{commit}}"], capture_output=True
         ).returncode
         archive = b""
         if found == 0:
             archive = subprocess.run(
-                [*git, "archive", BASELINE, "src/cookieguard"], capture_output=True, check=True
+                [*git, "archive", baseline, "src/cookieguard"], capture_output=True, check=True
             ).stdout
     except (OSError, subprocess.CalledProcessError) as error:
-        print(f"\nhot path: SKIPPED: git cannot give the baseline {BASELINE}: {error}")
+        print(f"\nhot path: SKIPPED: git cannot give the baseline {baseline}: {error}")
         yield None
         return
     if not archive:
         print(
-            f"\nhot path: SKIPPED: commit {BASELINE} (the baseline) is not in this clone; "
+            f"\nhot path: SKIPPED: commit {baseline} (the baseline) is not in this clone; "
             "fetch the full history (git fetch --unshallow) to compare"
         )
         yield None
@@ -105,22 +105,22 @@ def _print(title: str, unit: str, rows: dict[str, tuple[float, float, float, flo
         print(f"| {key:<22} | {bare:10.2f} | {old:16.2f} | {new:13.2f} | {ratio:10.2f} |")
 
 
-def _verdicts(rows: dict[str, tuple[float, float, float, float]], what: str) -> bool:
+def _verdicts(rows: dict[str, tuple[float, float, float, float]], what: str, target: float) -> bool:
     ok = True
     for adapter in ADAPTERS:
         ratio = rows[f"{adapter}, cookies"][3]
-        met = ratio <= TARGET
+        met = ratio <= target
         ok &= met
         print(
-            f"- {adapter} overhead ({what}) <= {TARGET:.2f} x before: "
+            f"- {adapter} overhead ({what}) <= {target:.2f} x before: "
             f"{ratio:.2f} -> {'met' if met else 'NOT met'}"
         )
     return ok
 
 
-def hotpath(n: int, rounds: int) -> bool:
+def hotpath(n: int, rounds: int, baseline: str = BASELINE, target: float = TARGET) -> bool:
     """CPU time: old and new in turns, the median of ``rounds`` rounds of ``n`` requests."""
-    with baseline_source() as old_source:
+    with baseline_source(baseline) as old_source:
         if old_source is None:
             return True
         sources = {"old": old_source, "new": NEW_SOURCE}
@@ -163,21 +163,21 @@ def hotpath(n: int, rounds: int) -> bool:
             o, w = statistics.median(old), statistics.median(new)
             rows[f"{adapter}, {scenario}"] = (bare, o, w, w / o if o > 0 else float("inf"))
     _print(
-        f"Hot path, now and before ({BASELINE}): µs of CPU per request, median of "
+        f"Hot path, now and before ({baseline}): µs of CPU per request, median of "
         f"{rounds} x {n} requests per variant",
         "µs",
         rows,
     )
-    return _verdicts(rows, "CPU time")
+    return _verdicts(rows, "CPU time", target)
 
 
-def instructions(n: int) -> bool:
+def instructions(n: int, baseline: str = BASELINE, target: float = TARGET) -> bool:
     """Instructions per request, counted by callgrind, old and new at once."""
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         print("\ninstructions: SKIPPED: valgrind is not installed (apt-get install valgrind)")
         return True
-    with baseline_source() as old_source:
+    with baseline_source(baseline) as old_source:
         if old_source is None:
             return True
         sources = {"old": old_source, "new": NEW_SOURCE}
@@ -219,12 +219,12 @@ def instructions(n: int) -> bool:
                 new / old if old > 0 else float("inf"),
             )
     _print(
-        f"Hot path, now and before ({BASELINE}): thousands of instructions per request "
+        f"Hot path, now and before ({baseline}): thousands of instructions per request "
         f"(callgrind, {n} requests per variant)",
         "k",
         rows,
     )
-    return _verdicts(rows, "instructions")
+    return _verdicts(rows, "instructions", target)
 
 
 def _batches(out: Path, keys: list[str], n: int) -> dict[str, float]:
