@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 import threading
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask, make_response, render_template_string
 from flask import Response as FlaskResponse
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import Browser, BrowserContext
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -22,7 +21,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette.testclient import TestClient
-from tests.browser.chromium import CHROMIUM, launch
 from werkzeug.serving import make_server
 from werkzeug.test import Client
 
@@ -719,25 +717,18 @@ def jar(context: BrowserContext) -> set[str]:
 
 
 @pytest.fixture
-def chromium() -> Iterator[BrowserContext]:
+def chromium(browser: Browser) -> Iterator[BrowserContext]:
     """A fresh Chromium visitor of :func:`flask_app` served on loopback, under a strict CSP."""
-    if not CHROMIUM.exists():
-        reason = f"Debian's Chromium is not installed at {CHROMIUM}"
-        if os.environ.get("COOKIEGUARD_REQUIRE_BROWSER") == "1":
-            pytest.fail(reason + "; COOKIEGUARD_REQUIRE_BROWSER=1 makes this an error")
-        pytest.skip(reason)
     app = flask_app()
     app.after_request(lambda response: _with_csp(response))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        with sync_playwright() as playwright:
-            browser = launch(playwright)
-            context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}")
-            context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())
-            yield context
-            browser.close()
+        context = browser.new_context(base_url=f"http://127.0.0.1:{server.server_port}")
+        context.route(re.compile(r"^(?!http://127\.0\.0\.1)"), lambda route: route.abort())
+        yield context
+        context.close()
     finally:
         server.shutdown()
         thread.join()
