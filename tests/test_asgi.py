@@ -316,6 +316,30 @@ def test_headers_not_given_as_bytes_are_judged_like_bytes(spell: Any, kind: str)
     assert all(type(k) is bytes and type(v) is bytes for k, v in start["headers"])
 
 
+@pytest.mark.parametrize("spell", [lambda b: b.decode("latin-1"), memoryview], ids=["str", "mv"])
+def test_other_headers_spelled_otherwise_pass_as_spelled_and_a_vary_is_still_read(
+    spell: Any,
+) -> None:
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [
+            (b"x-note", spell(b"kept")),
+            (b"set-cookie", b"ads=1"),
+            (b"vary", spell(b"Cookie")),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    start, body = run(guard(app), http_scope()).messages
+    assert start["status"] == 200 and body["body"] == b"ok"
+    sent = [(k, v if isinstance(v, str) else bytes(v)) for k, v in start["headers"]]
+    # The refused cookie is gone; the app's Vary already names Cookie, and Sec-GPC is added.
+    assert [(k.lower(), v) for k, v in sent if k.lower() != b"x-note"] == [
+        (b"vary", b"Cookie"),
+        (b"vary", b"Sec-GPC"),
+    ]
+    assert [v for k, v in sent if k == b"x-note"] in (["kept"], [b"kept"])
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -76,12 +76,11 @@ class CookieGuardMiddleware(Adapter[ASGIApp]):
             extra = [(b"cookie", cleaned.encode("latin-1"))] if cleaned else []
             scope = {**scope, "headers": others + extra}
 
-        page = kind == "http"  # a WebSocket handshake is no page (the csp option)
-
         def guarded_send(message: Message) -> Awaitable[None]:
             # Not a coroutine: the server's own awaitable is handed back, so that each
             # message costs one call here and no extra coroutine.
-            if message["type"] in _HEADER_MESSAGES:
+            what = message["type"]
+            if what in _HEADER_MESSAGES:
                 sent = message.get("headers") or ()
                 if type(sent) is not list and type(sent) is not tuple:  # read once
                     try:
@@ -89,6 +88,8 @@ class CookieGuardMiddleware(Adapter[ASGIApp]):
                     except TypeError:  # not headers at all: none leave
                         sent = []
                     message["headers"] = sent
+                # A WebSocket handshake (or its denial) is no page (the csp option).
+                page = what == "http.response.start"
                 filtered = rewrite(guard, sent, state, BYTES_HEADERS, page=page)
                 if filtered is not None:
                     message["headers"] = filtered

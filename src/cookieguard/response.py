@@ -39,7 +39,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from logging import DEBUG
-from operator import methodcaller
+from operator import attrgetter, methodcaller
 from typing import Any, Generic, TypeVar, cast
 
 from werkzeug.http import parse_options_header
@@ -63,14 +63,6 @@ _HTTP_WS = " \t"
 
 class _Unclean(Exception):
     """A header the fast loop cannot take as it is: normalise the list first."""
-
-
-def _text_table(verdicts: Verdicts) -> dict[str, Verdict]:
-    return verdicts.text
-
-
-def _raw_table(verdicts: Verdicts) -> dict[bytes, Verdict]:
-    return verdicts.raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,10 +113,32 @@ class HeaderKind(Generic[H]):
         compare=False,
         repr=False,
     )
+    # What rewrite()'s loop reads, in one tuple: one attribute load instead of seven.
+    loop: tuple[
+        Callable[[H], int | None],
+        bool,
+        str | int,
+        str | int,
+        str | int,
+        H,
+        Callable[[Verdicts], dict[H, Verdict]],
+    ] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        loop = (
+            self.names.get,
+            self.check_all_values,
+            self.cr,
+            self.lf,
+            self.nul,
+            self.equals,
+            self.table,
+        )
+        object.__setattr__(self, "loop", loop)
 
 
 TEXT_HEADERS: HeaderKind[str] = HeaderKind(
-    str, str, str, "Set-Cookie", "Vary", "=", "\r", "\n", "\0", _text_table, ";", True
+    str, str, str, "Set-Cookie", "Vary", "=", "\r", "\n", "\0", attrgetter("text"), ";", True
 )
 # ASGI asks for lower-case header names.
 BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
@@ -137,7 +151,7 @@ BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
     13,
     10,
     0,
-    _raw_table,
+    attrgetter("raw"),
     b";",
     False,
 )
@@ -158,15 +172,16 @@ def rewrite(
     policy is for those); a WebSocket handshake is not.
     """
     # The hot path of every response, in one frame: a header costs a dictionary probe
-    # of its name and a few exact type tests; a Set-Cookie also a probe of its name's
-    # verdict. Anything unexpected (a str or bytearray name, a value of the wrong type,
-    # a header that is no pair, CR or LF where they are refused) raises: the normalised
-    # list is then judged instead.
-    what_of = kind.names.get
-    vtype = kind.type
-    check_all = kind.check_all_values
-    cr, lf, nul = kind.cr, kind.lf, kind.nul
-    table_get: Callable[[H], Verdict | None] | None = None
+    # of its name and, under WSGI, three scans of its value for CR, LF and NUL; a
+    # Set-Cookie also a probe of its name's verdict (and the scans, under ASGI).
+    # Anything unexpected raises, and the normalised list is then judged instead: a
+    # name that is not a token of the adapter's type (never in ``names``), a value of
+    # the wrong type (the scans or ``partition`` raise, and a ``bytearray`` is no key),
+    # a header that is no pair, CR, LF or NUL where they are refused. A header other
+    # than Set-Cookie whose value is of another type an ASGI server accepts (a
+    # ``memoryview``) passes as it came, as it would without the middleware.
+    what_of, check_all, cr, lf, nul, equals, table = kind.loop
+    verdicts: dict[H, Verdict] | None = None
     removed: list[tuple[H, H]] | None = None
     deletions: dict[str, None] | None = None  # an ordered set of deletions to append
     has_vary = document = False
@@ -177,9 +192,8 @@ def rewrite(
             what = what_of(key)
             if what is None:
                 what = _classify(key, kind)
-            if type(key) is not vtype or type(value) is not vtype:  # a memoryview too
-                raise _Unclean
             if what != _SET_COOKIE:
+                # WSGI: a server writes every value verbatim, and a list could change later.
                 if check_all and (
                     type(header) is not tuple or cr in value or lf in value or nul in value
                 ):
@@ -187,28 +201,26 @@ def rewrite(
                 if not what:  # _OTHER, the most common
                     continue
                 if what == _VARY:
+                    if type(value) is not kind.type:  # read again below, as text
+                        raise _Unclean
                     has_vary = True
                 elif csp is not None and not document:  # any HTML type makes it a page
                     found = kind.documents.get(value)
                     document = _is_document(value, kind) if found is None else found
                 continue
-            if type(header) is not tuple or cr in value or lf in value or nul in value:
-                raise _Unclean
-            if table_get is None:
-                verdicts = state.verdicts
-                table_get = (verdicts.text if vtype is str else verdicts.raw).get  # type: ignore[assignment]
-            spelled, eq, _ = value.partition(kind.equals)
+            if verdicts is None:
+                verdicts = table(state.verdicts)
+            spelled, eq, _ = value.partition(equals)
             if not eq:  # no "=": the name is empty
                 spelled = spelled[:0]
-            verdict = table_get(spelled)  # type: ignore[misc]
+            verdict = verdicts.get(spelled)
             if verdict is None:
                 verdict = _judge_spelling(guard, spelled, state, kind)
-            if verdict.allowed:
-                if verdict.category is None:
-                    guard._report(verdict)  # kept, with unknown="allow"
-                continue
-            if guard.report_only:
-                guard._report(verdict)
+            if verdict.allowed or guard.report_only:  # it leaves as it is
+                if type(header) is not tuple or cr in value or lf in value or nul in value:
+                    raise _Unclean  # a tuple, which no one can change once judged
+                if verdict.category is None or not verdict.allowed:
+                    guard._report(verdict)  # unknown and kept (unknown="allow"), or report_only
                 continue
             rest = value.partition(kind.semicolon)[2]
             attributes = kind.attributes.get(rest)
@@ -223,11 +235,11 @@ def rewrite(
                     deletions[text] = None
             elif verdict.category is None or guard._always_report or logger.isEnabledFor(DEBUG):
                 guard._report(verdict)  # otherwise the report is a disabled logger.debug
-            if removed is None:
+            if removed is None:  # its bytes never leave, whatever they hold
                 removed = [header]
             else:
                 removed.append(header)
-    except (_Unclean, TypeError, ValueError, AttributeError):
+    except (_Unclean, TypeError, ValueError, AttributeError, LookupError):
         if normalized:  # pragma: no cover - normalize() leaves nothing to refuse
             raise
         return rewrite(guard, normalize(headers, kind), state, kind, True, page=page)
@@ -258,10 +270,13 @@ def rewrite(
     for header in removed or ():  # each search starts where the last one ended: linear
         position = kept.index(header, position)  # equal headers have equal verdicts
         del kept[position]
-    add_set_cookie, encode = kind.add_set_cookie, kind.encode
-    for text in deletions or ():
-        kept.append((add_set_cookie, encode(text)))
-    kept += policy
+    encode = kind.encode
+    if deletions is not None:
+        add_set_cookie = kind.add_set_cookie
+        for text in deletions:
+            kept.append((add_set_cookie, encode(text)))
+    if policy:
+        kept += policy
     if has_vary:
         names = kind.names
         to_add = guard._vary_to_add([kind.decode(v) for k, v in kept if names.get(k) == _VARY])
@@ -284,9 +299,12 @@ def _canonical_deletion(
 ) -> str | None:
     """The middleware's own deletion in place of a refused ``Set-Cookie`` that deletes.
 
-    None when the browser would not read it as a deletion; the verdict is reported.
+    None when the browser would not read it as a deletion, or when ``value`` holds CR,
+    LF or NUL (where its lines would end: no deletion is read from it); the verdict
+    is reported.
     """
-    parsed = setcookie.parse(kind.decode(value))
+    text = kind.decode(value)
+    parsed = None if setcookie.has_line_break(text) else setcookie.parse(text)
     if parsed is not None and parsed.deletes() and setcookie.is_writable_name(parsed.name):
         if verdict.category is None:
             guard._report(Verdict(verdict.name, None, True, "deletion"))
