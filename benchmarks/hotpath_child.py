@@ -8,10 +8,10 @@ clashing. It uses only names every version since the comparison baseline has:
 two ``CookieGuardMiddleware`` classes; and it builds its own applications
 rather than importing :mod:`benchmarks.apps`, which follows the working tree.
 
-``python hotpath_child.py serve``: reads commands from stdin, one a line;
-``round N`` times one round of ``N`` requests per variant and prints a JSON
-line ``{"adapter scenario": [bare µs, guarded µs], ...}`` (CPU time per request,
-the variants interleaved in slices). ``python hotpath_child.py count N
+``python hotpath_child.py serve``: prints ``{"file": ..., "variants": [...]}``,
+then reads commands from stdin, one a line: ``slice I N`` runs ``N`` requests
+of variant ``I`` bare, then ``N`` guarded, and prints their CPU seconds as a
+JSON pair. ``python hotpath_child.py count N
 [ADAPTER...]`` runs ``N`` requests per variant between markers, for
 ``valgrind --tool=callgrind`` to count (see :func:`count`).
 """
@@ -242,32 +242,24 @@ def runner(adapter: str, scenario: str, guarded: bool) -> Callable[[int], float]
 
 
 def serve() -> None:
-    runners = {
-        f"{adapter} {scenario}": (runner(adapter, scenario, False), runner(adapter, scenario, True))
+    runners = [
+        (runner(adapter, scenario, False), runner(adapter, scenario, True))
         for adapter in ADAPTERS
         for scenario in SCENARIOS
-    }
-    for bare, guarded in runners.values():  # warm up: imports, caches, first-call paths
+    ]
+    for bare, guarded in runners:  # warm up: imports, caches, first-call paths
         bare(300)
         guarded(300)
-    print(json.dumps({"file": cookieguard.__file__}), flush=True)
+    keys = [f"{adapter} {scenario}" for adapter in ADAPTERS for scenario in SCENARIOS]
+    print(json.dumps({"file": cookieguard.__file__, "variants": keys}), flush=True)
     for line in sys.stdin:
-        command, _, argument = line.partition(" ")
-        if command != "round":
+        command, *arguments = line.split()
+        if command != "slice":
             break
-        n = int(argument)
-        result = {}
-        for key, (bare, guarded) in runners.items():
-            gc.collect()
-            spent = [0.0, 0.0]
-            done = 0
-            while done < n:
-                size = min(SLICE, n - done)
-                spent[0] += bare(size)
-                spent[1] += guarded(size)
-                done += size
-            result[key] = [spent[0] / n * 1e6, spent[1] / n * 1e6]
-        print(json.dumps(result), flush=True)
+        bare, guarded = runners[int(arguments[0])]
+        size = int(arguments[1])
+        gc.collect()
+        print(json.dumps([bare(size), guarded(size)]), flush=True)
 
 
 def count(n: int, adapters: list[str]) -> None:
