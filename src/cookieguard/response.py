@@ -14,10 +14,10 @@ call on a response's headers. It
   themselves (h11, httptools, h2 raise; uvicorn answers 500), so there only
   ``Set-Cookie`` values are checked, and a name with them is never a token;
 - reads header names and values given as ``str``, ``bytes``, ``bytearray`` or
-  ``memoryview`` alike (ASGI servers accept several): a ``Set-Cookie`` or
-  ``Vary`` in any spelling, or a name not of the adapter's type, makes it judge
-  the list normalised to the adapter's type; another header passes with its
-  value as the application spelled it, as the server would take it without the
+  ``memoryview`` alike (ASGI servers accept several): every ``Set-Cookie`` is
+  judged whatever its spelling (one it cannot read as it is makes it judge the
+  list normalised to the adapter's type); another header passes with its value
+  as the application spelled it, as the server would take it without the
   middleware. It drops what is not a name-value pair of text, and never raises
   on what an application sends;
 - removes each ``Set-Cookie`` whose cookie the visitor did not consent to and
