@@ -176,14 +176,15 @@ def rewrite(
     policy is for those); a WebSocket handshake is not.
     """
     # The hot path of every response, in one frame: a header costs a dictionary probe
-    # of its name and, under WSGI, three scans of its value for CR, LF and NUL; a
-    # Set-Cookie also a probe of its name's verdict (and the scans, under ASGI).
-    # Anything unexpected raises, and the normalised list is then judged instead: a
-    # name that is not a token of the adapter's type (never in ``names``), a value of
-    # the wrong type (the scans or ``partition`` raise, and a ``bytearray`` is no key),
-    # a header that is no pair, CR, LF or NUL where they are refused. A header other
-    # than Set-Cookie whose value is of another type an ASGI server accepts (a
-    # ``memoryview``) passes as it came, as it would without the middleware.
+    # of its name (and under WSGI, whose servers write values verbatim, three scans of
+    # its value for CR, LF and NUL); a Set-Cookie a probe of its name's verdict, and the
+    # three scans when it leaves as it is. Anything unexpected raises, and the
+    # normalised list is then judged instead: a name that is not a token of the
+    # adapter's type (never in ``names``), a Set-Cookie value of another type (the scans
+    # or ``partition`` raise, and a ``bytearray`` is no key), a header that is no pair,
+    # CR, LF or NUL where they are refused. Any other header with a name in ``names``
+    # passes with its value as it came (a ``str`` or ``memoryview`` an ASGI server
+    # accepts), as it would without the middleware.
     what_of, check_all, cr, lf, nul, equals, table = kind.loop
     verdicts: dict[H, Verdict] | None = None
     removed: list[tuple[H, H]] | None = None
@@ -243,7 +244,7 @@ def rewrite(
                 removed = [header]
             else:
                 removed.append(header)
-    except (_Unclean, TypeError, ValueError, AttributeError, LookupError):
+    except (_Unclean, TypeError, ValueError, AttributeError):
         if normalized:  # pragma: no cover - normalize() leaves nothing to refuse
             raise
         return rewrite(guard, normalize(headers, kind), state, kind, True, page=page)
