@@ -126,7 +126,7 @@ def respond(
         *_ALWAYS,
         ("Content-Security-Policy", own),
     ]
-    if guard.csp is not None:  # the policy of every page for this consent, as response.py adds
+    if guard.csp is not None:  # the policy of every page for this consent, as the rewrite adds
         headers += guard.csp.headers_for(consent.services, consent)[0]
     return 200, headers, body
 

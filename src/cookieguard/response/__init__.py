@@ -39,126 +39,27 @@ Headers are returned as ``(name, value)`` tuples of the adapter's type
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from logging import DEBUG
-from operator import attrgetter, methodcaller
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, cast
 
 from werkzeug.http import parse_options_header
 
-from . import setcookie
-from ._cache import BoundedCache, memoize
-from .guard import Guard, logger
-from .state import RequestState, Verdict, Verdicts, withdrawal_text
+from .. import setcookie
+from .._cache import memoize
+from ..guard import Guard, logger
+from ..state import RequestState, Verdict, withdrawal_text
+from .kinds import BYTES_HEADERS, HTTP_WS, SET_COOKIE, TEXT_HEADERS, VARY, H, HeaderKind, classify
+from .normalize import normalize
 
-__all__ = ["BYTES_HEADERS", "TEXT_HEADERS", "HeaderKind", "rewrite"]
+__all__ = ["BYTES_HEADERS", "TEXT_HEADERS", "HeaderKind", "normalize", "rewrite"]
 
-H = TypeVar("H", str, bytes)
-
-# What a header name is, once classified.
-_OTHER, _SET_COOKIE, _VARY, _CONTENT_TYPE = 0, 1, 2, 3
 # The document types a policy applies to (a browser renders both, and runs their scripts).
 _DOCUMENTS = frozenset({"text/html", "application/xhtml+xml"})
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_HTTP_WS = " \t"
 
 
 class _Unclean(Exception):
     """A header the fast loop cannot take as it is: normalise the list first."""
-
-
-@dataclass(frozen=True, slots=True)
-class HeaderKind(Generic[H]):
-    """How an adapter spells headers: ``str`` pairs (WSGI) or ``bytes`` pairs (ASGI).
-
-    ``names`` remembers what each header name seen is (bounded): a response's
-    names are the same few, so classifying one costs a dictionary probe.
-    """
-
-    type: type[H]
-    decode: Callable[[H], str]
-    encode: Callable[[str], H]
-    add_set_cookie: H
-    add_vary: H
-    equals: H
-    # CR, LF and NUL as ``in`` finds them fastest: one-character strings, or byte values
-    # (``13 in value`` skips the buffer protocol that ``b"\r" in value`` goes through).
-    cr: str | int
-    lf: str | int
-    nul: str | int
-    table: Callable[[Verdicts], dict[H, Verdict]]
-    semicolon: H
-    # Whether every header value is checked for CR, LF and NUL, or only Set-Cookie values:
-    # WSGI servers (wsgiref, Werkzeug's) write values verbatim; ASGI servers refuse them.
-    check_all_values: bool
-    # The attributes (text after the first ";") of refused Set-Cookie values, as read:
-    # an application writes the same ones response after response.
-    attributes: BoundedCache[H, setcookie.Attributes] = field(
-        default_factory=lambda: BoundedCache(4096, 2 * 1024 * 1024, max_item_bytes=1200),
-        compare=False,
-        repr=False,
-    )
-    names: BoundedCache[H, int] = field(
-        default_factory=lambda: BoundedCache(1024, 256 * 1024, max_item_bytes=1024),
-        compare=False,
-        repr=False,
-    )
-    # Whether a Content-Type value names an HTML document (csp): the same few values recur.
-    documents: BoundedCache[H, bool] = field(
-        default_factory=lambda: BoundedCache(256, 64 * 1024, max_item_bytes=512),
-        compare=False,
-        repr=False,
-    )
-    # The Vary values added, encoded: a guard adds one or two.
-    vary_values: BoundedCache[str, H] = field(
-        default_factory=lambda: BoundedCache(16, 4096),
-        compare=False,
-        repr=False,
-    )
-    # What rewrite()'s loop reads, in one tuple: one attribute load instead of seven.
-    loop: tuple[
-        Callable[[H], int | None],
-        bool,
-        str | int,
-        str | int,
-        str | int,
-        H,
-        Callable[[Verdicts], dict[H, Verdict]],
-    ] = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        loop = (
-            self.names.get,
-            self.check_all_values,
-            self.cr,
-            self.lf,
-            self.nul,
-            self.equals,
-            self.table,
-        )
-        object.__setattr__(self, "loop", loop)
-
-
-TEXT_HEADERS: HeaderKind[str] = HeaderKind(
-    str, str, str, "Set-Cookie", "Vary", "=", "\r", "\n", "\0", attrgetter("text"), ";", True
-)
-# ASGI asks for lower-case header names.
-BYTES_HEADERS: HeaderKind[bytes] = HeaderKind(
-    bytes,
-    methodcaller("decode", "latin-1"),
-    methodcaller("encode", "latin-1"),
-    b"set-cookie",
-    b"vary",
-    b"=",
-    13,
-    10,
-    0,
-    attrgetter("raw"),
-    b";",
-    False,
-)
 
 
 def rewrite(
@@ -196,16 +97,18 @@ def rewrite(
             key, value = header
             what = what_of(key)
             if what is None:
-                what = _classify(key, kind)
-            if what != _SET_COOKIE:
+                what = classify(key, kind)
+                if what is None:
+                    raise _Unclean
+            if what != SET_COOKIE:
                 # WSGI: a server writes every value verbatim, and a list could change later.
                 if check_all and (
                     type(header) is not tuple or cr in value or lf in value or nul in value
                 ):
                     raise _Unclean
-                if not what:  # _OTHER, the most common
+                if not what:  # OTHER, the most common
                     continue
-                if what == _VARY:
+                if what == VARY:
                     if type(value) is not kind.type:  # read again below, as text
                         raise _Unclean
                     has_vary = True
@@ -284,7 +187,7 @@ def rewrite(
         kept += policy
     if has_vary:
         names = kind.names
-        to_add = guard._vary_to_add([kind.decode(v) for k, v in kept if names.get(k) == _VARY])
+        to_add = guard._vary_to_add([kind.decode(v) for k, v in kept if names.get(k) == VARY])
     else:
         to_add = guard._vary
     if to_add:
@@ -322,7 +225,7 @@ def _canonical_deletion(
 def _judge_spelling(guard: Guard, spelled: H, state: RequestState, kind: HeaderKind[H]) -> Verdict:
     """The verdict on a ``Set-Cookie`` whose text before the first ``=`` is ``spelled``."""
     text = kind.decode(spelled)
-    name = "" if ";" in text else text.strip(_HTTP_WS)
+    name = "" if ";" in text else text.strip(HTTP_WS)
     if not name.isascii():
         try:  # a UTF-8 name, as the registry declares it
             name = name.encode("latin-1").decode("utf-8")
@@ -353,21 +256,6 @@ def _deletion(
     )
 
 
-def _classify(key: Any, kind: HeaderKind[H]) -> int:
-    """What header name ``key`` is; remembered for names that are tokens of the right type."""
-    if type(key) is not kind.type:
-        raise _Unclean
-    text = key.decode("latin-1") if isinstance(key, bytes) else key
-    if not _TOKEN.fullmatch(text):
-        raise _Unclean
-    what = _KINDS.get(text.lower(), _OTHER)
-    kind.names.put(key, what)
-    return what
-
-
-_KINDS = {"set-cookie": _SET_COOKIE, "vary": _VARY, "content-type": _CONTENT_TYPE}
-
-
 def _is_document(content_type: H, kind: HeaderKind[H]) -> bool:
     """Whether a ``Content-Type`` value names an HTML document (remembered, bounded)."""
     found = kind.documents.get(content_type)
@@ -375,57 +263,3 @@ def _is_document(content_type: H, kind: HeaderKind[H]) -> bool:
         mimetype = parse_options_header(kind.decode(content_type))[0].lower()
         found = kind.documents.put(content_type, mimetype in _DOCUMENTS)
     return found
-
-
-def _as_text(item: Any) -> str | None:
-    """A header name or value as latin-1 text, or None when it is not text at all."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, (bytes, bytearray, memoryview)):
-        return bytes(item).decode("latin-1")
-    return None
-
-
-def normalize(headers: Any, kind: HeaderKind[H]) -> list[tuple[H, H]]:
-    """The headers as clean ``(name, value)`` tuples of the adapter's type; the rest dropped."""
-    clean: list[tuple[H, H]] = []
-    try:
-        items = list(headers or ())
-    except TypeError:
-        items = []
-    for header in items:
-        try:
-            key, value = header
-        except (TypeError, ValueError):
-            _drop("not a (name, value) pair", header)
-            continue
-        name, text = _as_text(key), _as_text(value)
-        if name is None or text is None:
-            _drop("not text", header)
-            continue
-        if setcookie.has_line_break(name) or (
-            setcookie.has_line_break(text)
-            and (kind.check_all_values or name.strip(_HTTP_WS).lower().startswith("set-cookie"))
-        ):
-            _drop("CR, LF or NUL", header)
-            continue
-        if not _TOKEN.fullmatch(name):
-            # What the browser reads from the line a verbatim server writes: the name
-            # runs to the first ":", both sides trimmed of whitespace.
-            line = f"{name}: {text}"
-            read_name, _, read_value = line.partition(":")
-            if read_name.strip(_HTTP_WS).lower() != "set-cookie":
-                _drop("a header name that is not a token", header)
-                continue
-            name, text = kind.decode(kind.add_set_cookie), read_value.strip(_HTTP_WS)
-        try:
-            encoded = (kind.encode(name), kind.encode(text))
-        except UnicodeError:  # text beyond latin-1 is no header a server writes
-            _drop("not latin-1", header)
-            continue
-        clean.append(encoded)
-    return clean
-
-
-def _drop(why: str, header: object) -> None:
-    logger.warning("dropped a response header (%s): %r", why, header)
