@@ -22,6 +22,7 @@ from cookieguard.csp import (
     CspViolation,
     ReportError,
     parse_reports,
+    report_root,
     validate_sources,
 )
 from cookieguard.registry import is_host_source
@@ -109,6 +110,16 @@ def test_reports_go_to_the_endpoint() -> None:
     assert parsed["report-uri"] == ["/cg/csp-report"]
     # With a report-to, Chromium would send its reports through the Reporting API only.
     assert "report-to" not in parsed
+
+
+@given(st.text())
+def test_no_mount_prefix_ends_the_report_url(script_name: str) -> None:
+    root = report_root(script_name)
+    assert root == "" or script_name.startswith(root)
+    policy = Csp("enforce", "/cg/csp-report", {}, ()).policy((), script_name)
+    # One separator between directives, none more, and no second policy.
+    assert policy.count(";") == len(DIRECTIVES) and "," not in policy
+    assert directives(policy)["report-uri"] == [f"{root}/cg/csp-report"]
 
 
 def test_headers_are_built_once_per_key() -> None:

@@ -33,6 +33,8 @@ from tests.support.cases import (
     raw_wsgi_app,
     token,
 )
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from cookieguard import Category, Cookie, Registry, Service, asgi, wsgi
 from cookieguard.csp import MAX_REPORT_BODY, CspViolation
@@ -431,3 +433,57 @@ def test_any_report_is_a_204_or_a_4xx(kind: str, body: bytes, content_type: str)
 def test_the_report_path_follows_consent_path() -> None:
     guard = Guard.create(registry=REGISTRY, secret_key=KEY, csp="enforce", consent_path="/cg/")
     assert guard.csp is not None and guard.csp.report_uri == "/cg/csp-report"
+
+
+# -- an application mounted under a prefix (WSGI SCRIPT_NAME) ------------------------
+
+
+def _mounted(kind: str, prefix: str) -> Any:
+    """The guarded app of ``kind`` mounted at ``prefix`` by Werkzeug's dispatcher."""
+    if kind == "flask":
+        app: Any = Flask(__name__)
+        app.add_url_rule("/", "index", lambda: FlaskResponse("<p>hello</p>"))
+        CookieGuard(app, registry=REGISTRY, secret_key=KEY, csp="enforce")
+    else:
+
+        def page(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("200 OK", [HTML])
+            return [b"<p>hello</p>"]
+
+        app = wsgi.CookieGuardMiddleware(page, registry=REGISTRY, secret_key=KEY, csp="enforce")
+    return DispatcherMiddleware(NotFound(), {prefix: app})
+
+
+@pytest.mark.parametrize("kind", ["wsgi", "flask"])
+def test_under_a_mount_prefix_the_report_url_carries_it(kind: str) -> None:
+    app = _mounted(kind, "/shop")
+    page = call_wsgi(app, path="/shop/", headers=[("Host", "testserver")])
+    (policy,) = policies(page)
+    assert sources(policy, "report-uri") == [f"/shop{REPORT_PATH}"]
+
+    # The report endpoint answers there, and the frame page's policy says the same.
+    def served(**request: Any) -> Response:
+        return call_wsgi(app, **{**request, "path": f"/shop{request['path']}"})
+
+    assert post(served, json.dumps(REPORT).encode()).status == 204
+    frame = call_wsgi(
+        app,
+        path="/shop/cookieguard/consent/embed",
+        query="service=youtube&src=https%3A%2F%2Fwww.youtube-nocookie.com%2Fembed%2Fx&title=v",
+        headers=[("Host", "testserver"), ("Cookie", consent_cookie(token(["marketing"])))],
+    )
+    assert frame.status == 200
+    (added,) = [p for p in policies(frame) if "report-uri" in p]
+    assert sources(added, "report-uri") == [f"/shop{REPORT_PATH}"]
+    # The same app at the root: no prefix.
+    (policy,) = policies(call_wsgi(_mounted(kind, "/"), headers=[("Host", "testserver")]))
+    assert sources(policy, "report-uri") == [REPORT_PATH]
+
+
+@pytest.mark.parametrize(
+    "prefix", ["/a;script-src *", "/a,b", "/a b", "/a'b", "/a\tb", "/" + "x" * 300]
+)
+def test_a_prefix_that_could_end_the_report_url_is_left_out(prefix: str) -> None:
+    page = call_wsgi(_mounted("wsgi", prefix), path=f"{prefix}/", headers=[("Host", "testserver")])
+    at_root = call_wsgi(_mounted("wsgi", "/"), headers=[("Host", "testserver")])
+    assert policies(page) == policies(at_root)  # the reports are lost, never the policy

@@ -82,9 +82,18 @@ def serves(service: Service, src: str) -> bool:
 
 
 def respond(
-    guard: Guard, method: str, query_string: str, cookie: str | None, gpc: str | None
+    guard: Guard,
+    method: str,
+    query_string: str,
+    cookie: str | None,
+    gpc: str | None,
+    *,
+    root: str = "",
 ) -> Response:
-    """Status, headers and body of the frame page for one request. Never raises."""
+    """Status, headers and body of the frame page for one request. Never raises.
+
+    ``root``: the mount prefix (WSGI ``SCRIPT_NAME``) the policy's report URL carries.
+    """
     if method not in ("GET", "HEAD"):
         return _error(405, f"method {method} is not allowed; use GET", [("Allow", "GET, HEAD")])
     if len(query_string) > _MAX_QUERY:
@@ -127,7 +136,7 @@ def respond(
         ("Content-Security-Policy", own),
     ]
     if guard.csp is not None:  # the policy of every page for this consent, as the rewrite adds
-        headers += guard.csp.headers_for(consent.services, consent)[0]
+        headers += guard.csp.headers_for(consent.services, consent, root)[0]
     return 200, headers, body
 
 

@@ -62,6 +62,7 @@ class EndpointRequest:
     too_large: bool = False  # the body was over MAX_BODY and was not read whole
     query_string: str = ""
     client: str | None = None
+    root: str = ""  # the mount prefix (WSGI ``SCRIPT_NAME``), which the policy's report URL carries
 
 
 @dataclass(frozen=True)
@@ -144,7 +145,9 @@ def handle(
     if guard.csp is not None and request.path == embedframe.frame_path(guard.consent_path):
         cookie, gpc = request.headers.get("cookie"), request.headers.get("sec-gpc")
         return EndpointResponse(
-            *embedframe.respond(guard, request.method, request.query_string, cookie, gpc)
+            *embedframe.respond(
+                guard, request.method, request.query_string, cookie, gpc, root=request.root
+            )
         )
     try:
         if request.method in ("GET", "HEAD"):

@@ -64,7 +64,11 @@ class CookieGuardMiddleware(Adapter["WSGIApplication"]):
         def guarded_start_response(
             status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
         ) -> Callable[[bytes], object]:
-            filtered = rewrite(guard, headers, state, TEXT_HEADERS)
+            if guard.csp is None:
+                filtered = rewrite(guard, headers, state, TEXT_HEADERS)
+            else:  # the policy's report URL carries the mount prefix
+                root = environ.get("SCRIPT_NAME", "")
+                filtered = rewrite(guard, headers, state, TEXT_HEADERS, root=root)
             # A copy even when nothing changed: later appends to the app's list stay there.
             return start_response(status, list(headers) if filtered is None else filtered, exc_info)
 
@@ -93,6 +97,7 @@ class CookieGuardMiddleware(Adapter["WSGIApplication"]):
             too_large=too_large,
             query_string=environ.get("QUERY_STRING", ""),
             client=environ.get("REMOTE_ADDR"),
+            root=environ.get("SCRIPT_NAME", ""),
         )
         response = endpoint.handle(self.guard, request, self.on_consent)
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", response.headers)

@@ -10,8 +10,13 @@ import json
 from typing import Any
 
 import pytest
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
-from tests.test_csp_contract import REGISTRY, hosts
+from tests.support.cases import call_asgi, call_wsgi
+from tests.test_csp_contract import REGISTRY, hosts, sources
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 from . import DRIVERS, OURS, Spec
 
@@ -61,3 +66,29 @@ def test_reports_are_taken_by_the_middleware(serve: Any) -> None:
     )
     assert response.status == 204 and response.set_cookies == []
     assert [v.blocked_host for v in heard] == ["ad.doubleclick.net"]
+
+
+def test_under_a_mount_prefix_the_report_url_carries_it() -> None:
+    """Mounted at ``/shop`` (``SCRIPT_NAME``, by WSGI or by an ASGI ``root_path``)."""
+    Spec.headers = (("Content-Type", "text/html; charset=utf-8"),)
+    options = {"csp": "enforce"}
+    try:
+        with override_settings(
+            MIDDLEWARE=[OURS], COOKIEGUARD={"REGISTRY": REGISTRY, "OPTIONS": options}
+        ):
+            mounted = DispatcherMiddleware(NotFound(), {"/shop": WSGIHandler()})
+            by_wsgi = call_wsgi(mounted, path="/shop/", headers=[("Host", "testserver")])
+            handler = ASGIHandler()
+
+            async def served_at_shop(scope: Any, receive: Any, send: Any) -> None:
+                await handler({**scope, "root_path": "/shop"}, receive, send)  # --root-path
+
+            by_asgi = call_asgi(served_at_shop, path="/shop/", headers=[("Host", "testserver")])
+            at_root = DRIVERS["wsgi"]()(path="/", headers=[("Host", "testserver")])
+    finally:
+        Spec.headers = ()
+    for response in (by_wsgi, by_asgi):
+        (value,) = response.values("content-security-policy")
+        assert sources(value, "report-uri") == ["/shop/cookieguard/consent/csp-report"]
+    (value,) = at_root.values("content-security-policy")
+    assert sources(value, "report-uri") == ["/cookieguard/consent/csp-report"]

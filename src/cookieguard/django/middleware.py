@@ -76,7 +76,8 @@ class CookieGuardMiddleware:
         if request.path_info in self.own_paths:
             return self.serve_endpoint(request)
         state = self.read_request(request)
-        return self.enforce(self.get_response(request), state)
+        root = request.META.get("SCRIPT_NAME", "")
+        return self.enforce(self.get_response(request), state, root=root)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path_info in self.own_paths:
@@ -86,7 +87,8 @@ class CookieGuardMiddleware:
             return await sync_to_async(self.serve_endpoint)(request)
         state = self.read_request(request)
         response: Awaitable[HttpResponseBase] = self.get_response(request)
-        return self.enforce(await response, state, ascii_only=True)
+        root = request.META.get("SCRIPT_NAME", "")
+        return self.enforce(await response, state, ascii_only=True, root=root)
 
     def read_request(self, request: HttpRequest) -> RequestState:
         """Read the consent; set ``request.cookieguard``; with ``clean_request``, clean cookies."""
@@ -103,7 +105,12 @@ class CookieGuardMiddleware:
         return state
 
     def enforce(
-        self, response: HttpResponseBase, state: RequestState, *, ascii_only: bool = False
+        self,
+        response: HttpResponseBase,
+        state: RequestState,
+        *,
+        ascii_only: bool = False,
+        root: str = "",
     ) -> HttpResponseBase:
         """Apply the guard's decision to ``response`` in place (and return it).
 
@@ -111,13 +118,14 @@ class CookieGuardMiddleware:
         (and raises on anything else), so a line of the guard's that is not ASCII (the
         withdrawal of a UTF-8 cookie name) goes out as the one raw ``Set-Cookie``
         header Django keeps, if that is free; any further one cannot be sent there and
-        is logged instead.
+        is logged instead. ``root``: the request's ``SCRIPT_NAME``, which the ``csp``
+        policy's report URL carries.
         """
         morsels = list(response.cookies.items())
         own = list(response.items())
         lines = [morsel.OutputString() for _, morsel in morsels]
         headers = [*own, *(("Set-Cookie", line) for line in lines)]
-        filtered = rewrite(self.guard, headers, state, TEXT_HEADERS)
+        filtered = rewrite(self.guard, headers, state, TEXT_HEADERS, root=root)
         if filtered is not None:
             write_back(response, own, morsels, lines, filtered, ascii_only)
         return response
@@ -142,6 +150,7 @@ class CookieGuardMiddleware:
                     too_large=len(body) > limit,
                     query_string=request.META.get("QUERY_STRING", ""),
                     client=request.META.get("REMOTE_ADDR"),
+                    root=request.META.get("SCRIPT_NAME", ""),
                 ),
                 self.on_consent,
             )

@@ -70,11 +70,13 @@ def rewrite(
     normalized: bool = False,
     *,
     page: bool = True,
+    root: str = "",
 ) -> list[tuple[H, H]] | None:
     """The response headers to send, or None when ``headers`` may leave unchanged.
 
     ``page``: whether the response may be a page a browser renders (the ``csp``
-    policy is for those); a WebSocket handshake is not.
+    policy is for those); a WebSocket handshake is not. ``root``: the mount
+    prefix (WSGI ``SCRIPT_NAME``) that the policy's report URL carries.
     """
     # The hot path of every response, in one frame: a header costs a dictionary probe
     # of its name (and under WSGI, whose servers write values verbatim, three scans of
@@ -150,7 +152,7 @@ def rewrite(
     except (_Unclean, TypeError, ValueError, AttributeError):
         if normalized:  # pragma: no cover - normalize() leaves nothing to refuse
             raise
-        return rewrite(guard, normalize(headers, kind), state, kind, True, page=page)
+        return rewrite(guard, normalize(headers, kind), state, kind, True, page=page, root=root)
     withdrawals = state.withdrawals
     if removed is None and not withdrawals and not document:
         return list(headers) if normalized else None
@@ -169,7 +171,10 @@ def rewrite(
     policy: tuple[tuple[H, H], ...] = ()
     if document and csp is not None:
         consent = state.consent
-        entry = csp.cached.get(consent.services) or csp.headers_for(consent.services, consent)
+        if root:
+            entry = csp.headers_for(consent.services, consent, root)
+        else:
+            entry = csp.cached.get(consent.services) or csp.headers_for(consent.services, consent)
         policy = cast("tuple[tuple[H, H], ...]", entry[0] if kind.type is str else entry[1])
     if removed is None and deletions is None and not policy:
         return list(headers) if normalized else None

@@ -34,15 +34,22 @@ site that points a ``report-to`` of its own at it.
 
 from __future__ import annotations
 
-import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
-from urllib.parse import urlsplit
 
-from ._cache import BoundedCache
-from .registry import is_host_source
+from .._cache import BoundedCache
+from ..registry import is_host_source
+from .reports import (
+    MAX_HOST,
+    MAX_REPORT_BODY,
+    REPORT_TYPES,
+    CspViolation,
+    ReportError,
+    parse_reports,
+)
 
 __all__ = [
     "DIRECTIVES",
@@ -54,6 +61,7 @@ __all__ = [
     "CspViolation",
     "ReportError",
     "parse_reports",
+    "report_root",
     "validate_sources",
 ]
 
@@ -80,16 +88,9 @@ _ALWAYS["style-src"] = ("'self'", "'unsafe-inline'", "data:", "blob:")
 
 #: The report endpoint, under ``consent_path``.
 REPORT_PATH = "csp-report"
-#: The content types the report endpoint reads: ``report-uri``'s and the Reporting API's.
-REPORT_TYPES = ("application/csp-report", "application/reports+json")
-#: The largest report body read. The Reporting API sends reports in batches, each
-#: about a kilobyte (the policy is quoted in full): 64 KiB holds dozens.
-MAX_REPORT_BODY = 64 * 1024
 logger = logging.getLogger("cookieguard")
-_MAX_REPORTS = 100  # violation reports read from one body
 _REPORTED_HOSTS = 1000  # blocked hosts logged once each, per middleware
 _REPORTED_BYTES = 256 * 1024
-_MAX_HOST = 255
 _STATES = 256  # remembered headers: one per combination of allowed services seen
 _STATES_BYTES = 1024 * 1024
 
@@ -132,6 +133,27 @@ def validate_sources(csp_sources: object) -> dict[str, tuple[str, ...]]:
                 kept.append(source)
         checked[name] = tuple(kept)
     return checked
+
+
+# A mount prefix the report URL may carry: path segments of characters that end no
+# directive or policy (no ";", ",", quote or whitespace), and not too long.
+_ROOT = re.compile(r"(?:/[A-Za-z0-9\-._~!$&+=:@%]+)+")
+_MAX_ROOT = 256
+
+
+def report_root(script_name: str) -> str:
+    """The mount prefix ``script_name`` as the report URL carries it; ``""`` for none.
+
+    A prefix that is not plain path segments (``/shop``, ``/a/b``) is left out, so
+    that nothing a request brings into ``SCRIPT_NAME`` can end the policy's
+    ``report-uri`` and start a directive of its own: the reports are then lost,
+    never the policy.
+    """
+    root = script_name.rstrip("/")
+    if not root or (len(root) <= _MAX_ROOT and _ROOT.fullmatch(root)):
+        return root
+    logger.debug("csp: the mount prefix %r is not plain path segments: left out", root[:64])
+    return ""
 
 
 class _Service(Protocol):
@@ -196,12 +218,15 @@ class Csp:
     def enabled(self) -> bool:
         return self.mode != "off"
 
-    def policy(self, hosts: Iterable[str]) -> str:
-        """The policy text allowing ``hosts`` besides what every directive allows."""
+    def policy(self, hosts: Iterable[str], root: str = "") -> str:
+        """The policy text allowing ``hosts`` besides what every directive allows.
+
+        ``root``: the mount prefix the report URL carries (see :func:`report_root`).
+        """
         extra = " ".join(dict.fromkeys(hosts))
         tail = f" {extra}" if extra else ""
         parts = [f"{self._prefix[d]}{tail}" for d in DIRECTIVES]
-        parts.append(f"report-uri {self.report_uri}")
+        parts.append(f"report-uri {report_root(root)}{self.report_uri}")
         return "; ".join(parts)
 
     def hosts_for(self, consent: _Consent) -> list[str]:
@@ -213,15 +238,21 @@ class Csp:
             for host in service.hosts
         ]
 
-    def headers_for(self, key: object, consent: _Consent) -> Headers:
-        """The headers to add for ``consent``, remembered under ``key`` (its consent state)."""
+    def headers_for(self, key: object, consent: _Consent, root: str = "") -> Headers:
+        """The headers to add for ``consent``, remembered under ``key`` (its consent state).
+
+        ``root``: the mount prefix of the response (WSGI ``SCRIPT_NAME``), which the
+        report URL carries when :func:`report_root` takes it.
+        """
+        if root:
+            key = (key, root)
         found = self.cached.get(key)
         if found is None:
-            found = self.cached.put(key, self._build(consent))
+            found = self.cached.put(key, self._build(consent, root))
         return found
 
-    def _build(self, consent: _Consent) -> Headers:
-        value = self.policy(self.hosts_for(consent))
+    def _build(self, consent: _Consent, root: str) -> Headers:
+        value = self.policy(self.hosts_for(consent), root)
         text = ((self.header, value),)
         raw = tuple((k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in text)
         return text, raw
@@ -263,132 +294,8 @@ class Csp:
 
     def first_report_of(self, violation: CspViolation) -> bool:
         """True the first time (per middleware, bounded) a blocked host is reported."""
-        key = (violation.blocked_host or violation.blocked_url)[:_MAX_HOST]
+        key = (violation.blocked_host or violation.blocked_url)[:MAX_HOST]
         if key in self._reported:
             return False
         self._reported.put(key, True)
         return True
-
-
-@dataclass(frozen=True)
-class CspViolation:
-    """One violation report, as a browser sent it (``report-uri`` or the Reporting API).
-
-    Reports are the client's word: anyone can post one. ``blocked_host`` is the
-    host of ``blocked_url`` (lower case), or ``""`` when that is no URL
-    (``inline``, ``eval``). ``disposition`` is ``"enforce"`` or ``"report"``
-    (report-only). ``body`` is the report as parsed.
-    """
-
-    document_url: str
-    blocked_url: str
-    blocked_host: str
-    directive: str
-    disposition: str
-    original_policy: str
-    format: Literal["csp-report", "reports+json"]
-    body: Mapping[str, Any] = field(repr=False, compare=False)
-
-
-class ReportError(Exception):
-    """A report body the endpoint refuses: a 4xx status and a message for the client."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-# The fields read, under their report-uri and Reporting API names.
-_FIELDS = {
-    "csp-report": (
-        "document-uri",
-        "blocked-uri",
-        "effective-directive",
-        "disposition",
-        "original-policy",
-    ),
-    "reports+json": (
-        "documentURL",
-        "blockedURL",
-        "effectiveDirective",
-        "disposition",
-        "originalPolicy",
-    ),
-}
-
-
-def parse_reports(mimetype: str, body: bytes) -> list[CspViolation]:
-    """The violations in a report body of type ``mimetype`` (as sent, parameters stripped).
-
-    ``application/csp-report`` holds one ``{"csp-report": {...}}`` object,
-    ``application/reports+json`` a list of reports, of which those of type
-    ``csp-violation`` are read (others are skipped). Anything else, a body over
-    :data:`MAX_REPORT_BODY`, malformed JSON or a report of the wrong shape is a
-    :class:`ReportError` (415, 413, 400); nothing else is ever raised.
-    """
-    mimetype = mimetype.strip().lower()
-    if mimetype not in REPORT_TYPES:
-        expected = " or ".join(REPORT_TYPES)
-        raise ReportError(415, f"unsupported content type {mimetype!r}; send {expected}")
-    if len(body) > MAX_REPORT_BODY:
-        raise ReportError(413, f"the report is over {MAX_REPORT_BODY} bytes")
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # invalid UTF-8 is a ValueError too
-        raise ReportError(400, "the report is not valid JSON") from None
-    if mimetype == "application/csp-report":
-        report = data.get("csp-report") if isinstance(data, dict) else None
-        if not isinstance(report, dict):
-            raise ReportError(400, 'the report must be an object {"csp-report": {...}}')
-        return [_violation(report, "csp-report")]
-    if not isinstance(data, list):
-        raise ReportError(400, "the reports must be a list")
-    if len(data) > _MAX_REPORTS:
-        raise ReportError(413, f"over {_MAX_REPORTS} reports in one request")
-    violations = []
-    for item in data:
-        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
-            raise ReportError(400, "each report must be an object with a type")
-        if item["type"] != "csp-violation":
-            continue
-        report = item.get("body")
-        if not isinstance(report, dict):
-            raise ReportError(400, "a csp-violation report must have a body object")
-        violations.append(_violation(report, "reports+json"))
-    return violations
-
-
-def _violation(report: dict[str, Any], form: Literal["csp-report", "reports+json"]) -> CspViolation:
-    values = []
-    for name in _FIELDS[form]:
-        value = report.get(name, "")
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            raise ReportError(400, f"{name} must be a string")
-        values.append(value)
-    document, blocked, directive, disposition, policy = values
-    if not directive and form == "csp-report":  # CSP Level 2 browsers send only this one
-        directive = report.get("violated-directive", "")
-        if not isinstance(directive, str):
-            raise ReportError(400, "violated-directive must be a string")
-        directive = directive.partition(" ")[0]
-    return CspViolation(
-        document_url=document,
-        blocked_url=blocked,
-        blocked_host=_host(blocked),
-        directive=directive,
-        disposition=disposition or "enforce",
-        original_policy=policy,
-        format=form,
-        body=report,
-    )
-
-
-def _host(url: str) -> str:
-    """The host of ``url`` in lower case, or ``""`` when it has none (``inline``, ``eval``)."""
-    try:
-        host = urlsplit(url).hostname
-    except ValueError:  # an unclosed IPv6 bracket, say
-        return ""
-    return (host or "")[:_MAX_HOST]
