@@ -68,7 +68,8 @@ def rewrite(
     state: RequestState,
     kind: HeaderKind[H],
     normalized: bool = False,
-    *,
+    # Not keyword-only: a call fills positional defaults from a tuple, keyword-only
+    # ones by dictionary lookups.
     page: bool = True,
     root: str = "",
 ) -> list[tuple[H, H]] | None:
