@@ -361,6 +361,9 @@ def test_on_a_phone_the_placeholder_has_the_players_size_too(
         with consent_saved(page):
             embed.get_by_role("button", name="Load video").tap()
         expect(embed.locator("iframe")).to_have_count(1)
+        # The player inside the frame page loads after the frame page itself.
+        player = page.frame_locator("#video iframe").frame_locator("iframe")
+        expect(player.get_by_text("stub player")).to_be_visible()
         after = embed.bounding_box()
         assert after is not None
         assert (after["width"], after["height"]) == (before["width"], before["height"])

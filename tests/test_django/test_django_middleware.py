@@ -184,7 +184,9 @@ def test_the_response_carries_exactly_what_the_guard_returns(
 
     returned: list[list[tuple[str, str]]] = []
 
-    def decide(guard: Guard, headers: Any, state: Any, kind: Any) -> list[tuple[str, str]]:
+    def decide(
+        guard: Guard, headers: Any, state: Any, kind: Any, root: str = ""
+    ) -> list[tuple[str, str]]:
         cookies = [h for h in headers if h[0].lower() == "set-cookie"]
         others = [h for h in headers if h[0].lower() != "set-cookie"]
         # Drop the first line, replace the second in place, keep the rest, add two.
